@@ -1,0 +1,1 @@
+"""pvscan.patterns: detectors and their data files (lexicons, rules)."""

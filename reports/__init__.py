@@ -1,0 +1,1 @@
+"""pvscan.reports: report writers (HTML, XLSX, CSV, JSON …)."""

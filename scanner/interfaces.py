@@ -1,0 +1,109 @@
+"""Base classes that plugins subclass: sources, extractors, detectors, report writers.
+
+They carry metadata (name, version, what they claim) like ripgrep-all's adapters, so the
+core can pick the right one and record *which plugin at which version* produced a
+result; an incremental scan re-reads an item when that changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import IO, Any, ClassVar
+
+from .model import Extracted, Finding, ItemData, ItemRef, Segment, Settings, WalkError
+
+
+class Source:
+    """Where items come from. One instance serves every root with its URL scheme.
+
+    ``walk`` lists top-level items without reading them; ``open`` returns their bytes.
+    ``local_path`` lets an extractor read a local file in place (no copy).
+    """
+
+    name: ClassVar[str] = "source"
+    version: ClassVar[str] = "1"
+    schemes: ClassVar[tuple[str, ...]] = ()
+
+    def handles(self, root: str) -> bool:
+        scheme = root.split("://", 1)[0].lower() if "://" in root else "file"
+        return scheme in self.schemes
+
+    def walk(self, root: str, settings: Settings) -> Iterator[ItemRef | WalkError]:
+        raise NotImplementedError
+
+    def open(self, ref: ItemRef, settings: Settings) -> IO[bytes]:
+        raise NotImplementedError
+
+    def local_path(self, ref: ItemRef) -> str | None:
+        return None
+
+
+class Extractor:
+    """Turns an item's bytes into text segments and inner items.
+
+    ``kinds`` are sniffed types (see :mod:`pvscan.sniff`) the extractor claims;
+    ``extensions`` (lower case, no dot) are a fallback when sniffing is inconclusive.
+    Higher ``priority`` wins when several claim an item.
+    """
+
+    name: ClassVar[str] = "extractor"
+    version: ClassVar[str] = "1"
+    kinds: ClassVar[tuple[str, ...]] = ()
+    extensions: ClassVar[tuple[str, ...]] = ()
+    priority: ClassVar[int] = 0
+
+    def claims(self, item: ItemData) -> bool:
+        if item.kind in self.kinds:
+            return True
+        return item.kind in ("unknown", "text", "binary", "zip", "ole") and item.extension in self.extensions
+
+    def extract(self, item: ItemData, settings: Settings) -> Iterator[Extracted]:
+        raise NotImplementedError
+
+
+class DocState(dict[str, Any]):
+    """Per-item scratch space a detector may use between ``detect`` and ``finish``.
+
+    ``findings`` holds everything found in the item so far by all detectors, so
+    document-level detectors (health needs a link to a person) can look at it.
+    """
+
+    def __init__(self, item: str = "") -> None:
+        super().__init__()
+        self.item = item
+        self.findings: list[Finding] = []
+
+
+class Detector:
+    """Finds personal data in text.
+
+    ``id`` is stable and written to the inventory (choose it carefully).
+    ``description`` maps language code (``nb``, ``nn``, ``en``) to one line.
+    """
+
+    id: ClassVar[str] = "detector"
+    version: ClassVar[str] = "1"
+    types: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[dict[str, str]] = {}
+
+    def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
+        return ()
+
+    def finish(self, doc: DocState) -> Iterable[Finding]:
+        """Called once per item after every segment; return document-level findings."""
+        return ()
+
+
+class ReportWriter:
+    """Writes a report from the inventory. ``formats`` are the names users pass to
+    ``pvscan report --format``."""
+
+    name: ClassVar[str] = "report"
+    version: ClassVar[str] = "1"
+    formats: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[dict[str, str]] = {}
+
+    def write(self, data: Any, out: str, fmt: str, lang: str) -> list[str]:
+        """Write the report for ``data`` (a :class:`pvscan.reportdata.ReportData`) to
+        ``out`` and return the paths written."""
+        raise NotImplementedError

@@ -1,0 +1,243 @@
+"""The per-item work: (item reference, settings) -> (findings, problems).
+
+:func:`process_item` is a pure function of its arguments (plus the installed plugins),
+so the worker pool here, or a distributed engine later, can run it anywhere the item is
+reachable. Everything that can go wrong inside one item is caught here and turned into
+a :class:`~pvscan.model.Problem`; only ``KeyboardInterrupt``/``SystemExit`` pass.
+"""
+
+from __future__ import annotations
+
+import lzma
+import struct
+import time
+import zipfile
+import zlib
+from xml.etree.ElementTree import ParseError
+
+import pluggy
+
+from .interfaces import Detector, DocState, Extractor, Source
+from .model import (
+    CONFIDENCES,
+    Finding,
+    Gap,
+    InnerItem,
+    ItemData,
+    ItemRef,
+    ItemResult,
+    LimitExceeded,
+    Problem,
+    Segment,
+    Settings,
+    Unscannable,
+    confidence_rank,
+)
+from .plugins import make_plugin_manager
+from .sniff import sniff
+
+SEP = " / "
+
+#: Library exceptions that mean "this file is damaged", whatever library raised them.
+_CORRUPT_EXC: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    EOFError,
+    ParseError,
+    UnicodeDecodeError,
+)
+try:
+    from lxml.etree import XMLSyntaxError
+
+    _CORRUPT_EXC += (XMLSyntaxError,)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def describe_exception(exc: BaseException, plugin: str) -> str:
+    """The reason recorded for an exception raised while reading an item."""
+    if isinstance(exc, Unscannable):
+        return exc.reason
+    if isinstance(exc, MemoryError):
+        return "memory: out of memory while reading"
+    if isinstance(exc, RecursionError):
+        return "corrupt: structure nested too deeply"
+    text = str(exc).strip().replace("\n", " ")[:200]
+    if isinstance(exc, _CORRUPT_EXC):
+        return f"corrupt: {type(exc).__name__}: {text}" if text else f"corrupt: {type(exc).__name__}"
+    if isinstance(exc, (PermissionError,)):
+        return f"io: permission denied: {text}"
+    if isinstance(exc, (FileNotFoundError,)):
+        return f"io: vanished: {text}"
+    return f"error: {plugin}: {type(exc).__name__}: {text}"
+
+
+class Engine:
+    """Extractors, detectors and sources of one process, built once and reused."""
+
+    def __init__(self, settings: Settings, pm: pluggy.PluginManager | None = None):
+        self.settings = settings
+        self.pm = pm or make_plugin_manager()
+        self.extractors: list[Extractor] = sorted(
+            (e for group in self.pm.hook.pvscan_extractors() for e in group or ()),
+            key=lambda e: -e.priority,
+        )
+        self.detectors: list[Detector] = [
+            d for group in self.pm.hook.pvscan_detectors(settings=settings) for d in group or ()
+        ]
+        self.sources: list[Source] = [s for group in self.pm.hook.pvscan_sources() for s in group or ()]
+        self._min_rank = confidence_rank(settings.min_confidence)
+
+    # ------------------------------------------------------------------ sources
+    def source_for(self, name_or_root: str) -> Source:
+        for s in self.sources:
+            if s.name == name_or_root or s.handles(name_or_root):
+                return s
+        raise Unscannable(f"no source plugin for {name_or_root}", "unsupported")
+
+    def item_data(self, ref: ItemRef) -> ItemData:
+        source = self.source_for(ref.source)
+        path = source.local_path(ref)
+        if path is not None:
+            return ItemData(ref.name, path=path, size=ref.size)
+        return ItemData(ref.name, opener=lambda: source.open(ref, self.settings), size=ref.size)
+
+    # ------------------------------------------------------------------ items
+    def choose(self, data: ItemData) -> Extractor | None:
+        for e in self.extractors:
+            try:
+                if e.claims(data):
+                    return e
+            except Exception:  # a broken claims() must not hide the others
+                continue
+        return None
+
+    def process(self, ref: ItemRef) -> ItemResult:
+        started = time.monotonic()
+        result = ItemResult(ref=ref)
+        try:
+            if ref.size > self.settings.max_file_bytes:
+                raise LimitExceeded(f"file is {ref.size} bytes, over the limit of {self.settings.max_file_bytes}")
+            data = self.item_data(ref)
+            self._scan(data, [], result, top=True)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - isolation is the point
+            result.unscannable = True
+            result.problems.append(Problem("", describe_exception(exc, "source")))
+        result.elapsed = time.monotonic() - started
+        return result
+
+    def _scan(self, data: ItemData, path: list[str], result: ItemResult, top: bool = False) -> None:
+        item = SEP.join(path)
+        kind = sniff(data)
+        data.kind = kind
+        if top:
+            result.kind = kind
+        if kind == "empty":
+            return
+        extractor = self.choose(data)
+        if extractor is None:
+            problem = Problem(item, f"unsupported: no extractor for {kind} ({data.extension or 'no extension'})")
+            if top:
+                result.unscannable = True
+            result.problems.append(problem)
+            return
+        if top:
+            result.extractor = f"{extractor.name} {extractor.version}"
+        doc = DocState(item)
+        budget = self.settings.max_text_chars
+        broken: set[str] = set()
+        try:
+            for piece in extractor.extract(data, self.settings):
+                if isinstance(piece, Segment):
+                    budget -= len(piece.text)
+                    if budget < 0:
+                        result.problems.append(
+                            Problem(item, f"limit: more than {self.settings.max_text_chars} characters of text; the rest was not read")
+                        )
+                        break
+                    self._detect(piece, doc, broken, result)
+                elif isinstance(piece, InnerItem):
+                    result.inner_items += 1
+                    if data.depth + 1 > self.settings.max_depth:
+                        result.problems.append(
+                            Problem(SEP.join([*path, piece.name]), f"limit: nested deeper than {self.settings.max_depth} levels")
+                        )
+                        continue
+                    piece.data.depth = data.depth + 1
+                    self._scan_inner(piece, path, result)
+                elif isinstance(piece, Gap):
+                    where = SEP.join([*path, piece.location]) if piece.location else item
+                    result.problems.append(Problem(where, piece.reason))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            if top:
+                result.unscannable = True
+            result.problems.append(Problem(item, describe_exception(exc, extractor.name)))
+        self._finish(doc, broken, result)
+
+    def _scan_inner(self, piece: InnerItem, path: list[str], result: ItemResult) -> None:
+        try:
+            self._scan(piece.data, [*path, piece.name], result)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            result.problems.append(Problem(SEP.join([*path, piece.name]), describe_exception(exc, "inner")))
+
+    def _detect(self, segment: Segment, doc: DocState, broken: set[str], result: ItemResult) -> None:
+        for det in self.detectors:
+            if det.id in broken:
+                continue
+            try:
+                for f in det.detect(segment, doc):
+                    f.detector = f.detector or det.id
+                    f.location = f.location or segment.location
+                    doc.findings.append(f)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                broken.add(det.id)
+                result.problems.append(Problem(doc.item, f"error: detector {det.id}: {type(exc).__name__}: {exc}"[:300]))
+
+    def _finish(self, doc: DocState, broken: set[str], result: ItemResult) -> None:
+        for det in self.detectors:
+            if det.id in broken:
+                continue
+            try:
+                for f in det.finish(doc):
+                    f.detector = f.detector or det.id
+                    doc.findings.append(f)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                result.problems.append(Problem(doc.item, f"error: detector {det.id}: {type(exc).__name__}: {exc}"[:300]))
+        for f in doc.findings:
+            if confidence_rank(f.confidence) < self._min_rank:
+                continue
+            if f.variant == "syntetisk" and not self.settings.include_synthetic:
+                continue
+            f.item = doc.item
+            result.findings.append(f)
+
+
+_ENGINES: dict[Settings, Engine] = {}
+
+
+def get_engine(settings: Settings) -> Engine:
+    """One engine per process and settings (plugins are loaded once, not per item)."""
+    eng = _ENGINES.get(settings)
+    if eng is None:
+        eng = _ENGINES[settings] = Engine(settings)
+    return eng
+
+
+def process_item(ref: ItemRef, settings: Settings) -> ItemResult:
+    """The pure per-item function: what a distributed engine would call remotely."""
+    return get_engine(settings).process(ref)
+
+
+__all__ = ["Engine", "process_item", "get_engine", "describe_exception", "Finding", "CONFIDENCES"]
