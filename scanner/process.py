@@ -33,7 +33,7 @@ from .model import (
     Unscannable,
     confidence_rank,
 )
-from .plugins import make_plugin_manager
+from .manager import make_plugin_manager
 from .sniff import sniff
 
 SEP = " / "
