@@ -21,6 +21,7 @@ from . import hookspecs
 DEFAULT_PLUGINS: dict[str, str] = {
     "local": "pvscan.plugins.source_local",
     "text": "pvscan.plugins.text",
+    "patterns": "pvscan.patterns.plugin",
 }
 
 

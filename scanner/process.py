@@ -18,6 +18,7 @@ from xml.etree.ElementTree import ParseError
 import pluggy
 
 from .interfaces import Detector, DocState, Extractor, Source
+from .manager import make_plugin_manager
 from .model import (
     CONFIDENCES,
     Finding,
@@ -33,7 +34,6 @@ from .model import (
     Unscannable,
     confidence_rank,
 )
-from .manager import make_plugin_manager
 from .sniff import sniff
 
 SEP = " / "
@@ -119,7 +119,9 @@ class Engine:
         result = ItemResult(ref=ref)
         try:
             if ref.size > self.settings.max_file_bytes:
-                raise LimitExceeded(f"file is {ref.size} bytes, over the limit of {self.settings.max_file_bytes}")
+                raise LimitExceeded(
+                    f"file is {ref.size} bytes, over the limit of {self.settings.max_file_bytes}"
+                )
             data = self.item_data(ref)
             self._scan(data, [], result, top=True)
         except (KeyboardInterrupt, SystemExit):
@@ -140,7 +142,9 @@ class Engine:
             return
         extractor = self.choose(data)
         if extractor is None:
-            problem = Problem(item, f"unsupported: no extractor for {kind} ({data.extension or 'no extension'})")
+            problem = Problem(
+                item, f"unsupported: no extractor for {kind} ({data.extension or 'no extension'})"
+            )
             if top:
                 result.unscannable = True
             result.problems.append(problem)
@@ -156,7 +160,10 @@ class Engine:
                     budget -= len(piece.text)
                     if budget < 0:
                         result.problems.append(
-                            Problem(item, f"limit: more than {self.settings.max_text_chars} characters of text; the rest was not read")
+                            Problem(
+                                item,
+                                f"limit: more than {self.settings.max_text_chars} characters of text; the rest was not read",
+                            )
                         )
                         break
                     self._detect(piece, doc, broken, result)
@@ -164,7 +171,10 @@ class Engine:
                     result.inner_items += 1
                     if data.depth + 1 > self.settings.max_depth:
                         result.problems.append(
-                            Problem(SEP.join([*path, piece.name]), f"limit: nested deeper than {self.settings.max_depth} levels")
+                            Problem(
+                                SEP.join([*path, piece.name]),
+                                f"limit: nested deeper than {self.settings.max_depth} levels",
+                            )
                         )
                         continue
                     piece.data.depth = data.depth + 1
@@ -201,7 +211,9 @@ class Engine:
                 raise
             except Exception as exc:  # noqa: BLE001
                 broken.add(det.id)
-                result.problems.append(Problem(doc.item, f"error: detector {det.id}: {type(exc).__name__}: {exc}"[:300]))
+                result.problems.append(
+                    Problem(doc.item, f"error: detector {det.id}: {type(exc).__name__}: {exc}"[:300])
+                )
 
     def _finish(self, doc: DocState, broken: set[str], result: ItemResult) -> None:
         for det in self.detectors:
@@ -214,7 +226,9 @@ class Engine:
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # noqa: BLE001
-                result.problems.append(Problem(doc.item, f"error: detector {det.id}: {type(exc).__name__}: {exc}"[:300]))
+                result.problems.append(
+                    Problem(doc.item, f"error: detector {det.id}: {type(exc).__name__}: {exc}"[:300])
+                )
         for f in doc.findings:
             if confidence_rank(f.confidence) < self._min_rank:
                 continue

@@ -21,7 +21,15 @@ _ODF_MIMES = {
     "application/vnd.oasis.opendocument.spreadsheet": "ods",
     "application/vnd.oasis.opendocument.presentation": "odp",
 }
-_OLE_BY_EXT = {"doc": "doc", "dot": "doc", "xls": "xls", "xlt": "xls", "ppt": "ppt", "pps": "ppt", "msg": "msg"}
+_OLE_BY_EXT = {
+    "doc": "doc",
+    "dot": "doc",
+    "xls": "xls",
+    "xlt": "xls",
+    "ppt": "ppt",
+    "pps": "ppt",
+    "msg": "msg",
+}
 _MAIL_HEADERS = (
     b"received:",
     b"from:",
@@ -44,7 +52,22 @@ _MAIL_HEADERS = (
     b"sender:",
     b"cc:",
 )
-_TEXT_EXT = {"txt", "csv", "log", "md", "tsv", "json", "xml", "ini", "cfg", "text", "tab", "sql", "yaml", "yml"}
+_TEXT_EXT = {
+    "txt",
+    "csv",
+    "log",
+    "md",
+    "tsv",
+    "json",
+    "xml",
+    "ini",
+    "cfg",
+    "text",
+    "tab",
+    "sql",
+    "yaml",
+    "yml",
+}
 
 
 def sniff(item: ItemData) -> str:

@@ -1,0 +1,429 @@
+"""The SQLite inventory: scans, items, findings, problems, and their history.
+
+Design choices, and why:
+
+* **WAL mode and batched transactions.** Results are committed in batches; an item's
+  row, its findings and its problems change in one transaction, so a scan killed at
+  any moment leaves every item either fully old or fully new. The next scan of the
+  same roots resumes the interrupted scan row and skips what was committed.
+* **No raw identifiers.** Findings hold a masked value and a keyed hash
+  (:mod:`pvscan.patterns.masking`); the raw value column is filled only with
+  ``--reveal``.
+* **Paths as bytes.** File names that are not UTF-8 exist on real shares; ``path`` is
+  the ``os.fsencode`` of the source URL so it round-trips exactly, ``display`` is for
+  people.
+* **Owner-only files.** The database (and its WAL/SHM) are created 0600.
+* **Numbered schema.** ``meta.schema_version`` with migrations in ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .model import ItemResult
+from .paths import create_private
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS scans(
+    id INTEGER PRIMARY KEY,
+    roots TEXT NOT NULL,
+    settings_sig TEXT NOT NULL,
+    settings TEXT,
+    plugins TEXT,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    host TEXT, user TEXT, full INTEGER DEFAULT 0,
+    files INTEGER DEFAULT 0, items INTEGER DEFAULT 0,
+    new INTEGER DEFAULT 0, changed INTEGER DEFAULT 0, unchanged INTEGER DEFAULT 0, gone INTEGER DEFAULT 0,
+    unscannable INTEGER DEFAULT 0, findings INTEGER DEFAULT 0, bytes INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS items(
+    id INTEGER PRIMARY KEY,
+    path BLOB NOT NULL UNIQUE,
+    display TEXT NOT NULL,
+    root TEXT NOT NULL,
+    source TEXT NOT NULL,
+    size INTEGER, mtime_ns INTEGER, file_id TEXT,
+    owner TEXT, uid INTEGER, gid INTEGER, mode INTEGER,
+    kind TEXT, extractor TEXT, sig TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    inner_items INTEGER DEFAULT 0,
+    revealed INTEGER DEFAULT 0,
+    first_seen INTEGER, last_seen INTEGER, scanned_in INTEGER, changed_in INTEGER, gone_in INTEGER,
+    scanned_at TEXT, elapsed REAL
+);
+CREATE INDEX IF NOT EXISTS items_root ON items(root, last_seen);
+CREATE TABLE IF NOT EXISTS findings(
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    inner TEXT NOT NULL DEFAULT '',
+    type TEXT NOT NULL,
+    masked TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    location TEXT,
+    confidence TEXT,
+    detector TEXT,
+    variant TEXT,
+    alt_type TEXT,
+    count INTEGER DEFAULT 1,
+    value TEXT
+);
+CREATE INDEX IF NOT EXISTS findings_hash ON findings(hash);
+CREATE INDEX IF NOT EXISTS findings_item ON findings(item_id);
+CREATE TABLE IF NOT EXISTS problems(
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    inner TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL,
+    category TEXT
+);
+CREATE INDEX IF NOT EXISTS problems_item ON problems(item_id);
+CREATE TABLE IF NOT EXISTS walk_errors(
+    id INTEGER PRIMARY KEY,
+    scan_id INTEGER NOT NULL,
+    root TEXT, display TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes(
+    scan_id INTEGER NOT NULL,
+    item_id INTEGER NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY(scan_id, item_id)
+);
+""",
+}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+
+
+def path_key(url: str) -> bytes:
+    return os.fsencode(url)
+
+
+def roots_key(roots: Iterable[str]) -> str:
+    return json.dumps(sorted(roots), ensure_ascii=False)
+
+
+@dataclass
+class ItemRow:
+    id: int
+    size: int
+    mtime_ns: int
+    file_id: str
+    sig: str
+    status: str
+    revealed: int
+
+
+class Inventory:
+    """A connection to one inventory database. Not shared between processes."""
+
+    def __init__(self, path: str | os.PathLike[str], readonly: bool = False):
+        self.path = os.fspath(path)
+        if not readonly and not os.path.exists(self.path):
+            parent = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(parent, exist_ok=True)
+            create_private(self.path)
+        if readonly:
+            if not os.path.exists(self.path):
+                raise FileNotFoundError(f"no inventory at {self.path}: run `pvscan scan` first")
+            uri = "file:" + os.path.abspath(self.path) + "?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, timeout=30)
+        else:
+            self.db = sqlite3.connect(self.path, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys=ON")
+        if not readonly:
+            old_umask = os.umask(0o077)  # WAL and SHM files are created owner-only too
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+            finally:
+                os.umask(old_umask)
+
+    # ---------------------------------------------------------------- schema
+    def _migrate(self) -> None:
+        self.db.executescript(MIGRATIONS[1])
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        current = int(row[0]) if row else 0
+        for version in sorted(v for v in MIGRATIONS if v > max(current, 1)):
+            self.db.executescript(MIGRATIONS[version])
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self.db
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    # ---------------------------------------------------------------- scans
+    def start_scan(
+        self, roots: list[str], settings_sig: str, settings: dict[str, Any], plugins: list[str], full: bool
+    ) -> tuple[int, bool]:
+        """Return (scan id, resumed). An unfinished scan of the same roots and settings
+        is resumed rather than started anew."""
+        key = roots_key(roots)
+        row = self.db.execute(
+            "SELECT id FROM scans WHERE roots=? AND settings_sig=? AND status IN ('running','interrupted') ORDER BY id DESC LIMIT 1",
+            (key, settings_sig),
+        ).fetchone()
+        if row:
+            with self.transaction():
+                self.db.execute("UPDATE scans SET status='running' WHERE id=?", (row[0],))
+            return int(row[0]), True
+        import getpass
+        import socket
+
+        try:
+            user = getpass.getuser()
+        except Exception:  # noqa: BLE001
+            user = ""
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO scans(roots, settings_sig, settings, plugins, started, status, host, user, full) VALUES(?,?,?,?,?,?,?,?,?)",
+                (
+                    key,
+                    settings_sig,
+                    json.dumps(settings, default=str),
+                    json.dumps(plugins),
+                    now_iso(),
+                    "running",
+                    socket.gethostname(),
+                    user,
+                    int(full),
+                ),
+            )
+        return int(cur.lastrowid or 0), False
+
+    def finish_scan(self, scan_id: int, status: str, counts: dict[str, int]) -> None:
+        cols = ", ".join(f"{k}=?" for k in counts)
+        with self.transaction():
+            self.db.execute(
+                f"UPDATE scans SET status=?, finished=?{', ' + cols if cols else ''} WHERE id=?",
+                (status, now_iso(), *counts.values(), scan_id),
+            )
+
+    def scan(self, scan_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM scans WHERE id=?", (scan_id,)).fetchone()
+
+    def last_scans(self, limit: int = 10) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT ?", (limit,)))
+
+    # ---------------------------------------------------------------- items
+    def lookup(self, url: str) -> ItemRow | None:
+        r = self.db.execute(
+            "SELECT id, size, mtime_ns, file_id, sig, status, revealed FROM items WHERE path=?",
+            (path_key(url),),
+        ).fetchone()
+        return ItemRow(*r) if r else None
+
+    def mark_seen(self, scan_id: int, ids: list[int]) -> None:
+        self.db.executemany("UPDATE items SET last_seen=? WHERE id=?", [(scan_id, i) for i in ids])
+
+    def record_walk_error(self, scan_id: int, root: str, display: str, reason: str) -> None:
+        self.db.execute(
+            "INSERT INTO walk_errors(scan_id, root, display, reason) VALUES(?,?,?,?)",
+            (scan_id, root, display, reason),
+        )
+
+    def store_result(
+        self, scan_id: int, root: str, res: ItemResult, sig: str, reveal: bool, masker: Any
+    ) -> str:
+        """Write one item's result (caller commits). Returns 'new' or 'changed'."""
+        ref = res.ref
+        key = path_key(ref.url)
+        meta = dict(ref.meta)
+        status = "unscannable" if res.unscannable else "ok"
+        reason = res.problems[0].reason if res.unscannable and res.problems else None
+        old = self.db.execute("SELECT id, size, mtime_ns, file_id FROM items WHERE path=?", (key,)).fetchone()
+        values = (
+            ref.display,
+            root,
+            ref.source,
+            ref.size,
+            ref.mtime_ns,
+            ref.file_id,
+            ref.owner,
+            meta.get("uid"),
+            meta.get("gid"),
+            meta.get("mode"),
+            res.kind,
+            res.extractor,
+            sig,
+            status,
+            reason,
+            res.inner_items,
+            int(reveal),
+            scan_id,
+            scan_id,
+            now_iso(),
+            round(res.elapsed, 4),
+        )
+        if old is None:
+            cur = self.db.execute(
+                """INSERT INTO items(display, root, source, size, mtime_ns, file_id, owner, uid, gid, mode, kind, extractor,
+                   sig, status, reason, inner_items, revealed, last_seen, scanned_in, scanned_at, elapsed, path, first_seen, changed_in)
+                   VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (*values, key, scan_id, scan_id),
+            )
+            item_id = int(cur.lastrowid or 0)
+            change = "new"
+        else:
+            item_id = int(old[0])
+            content_changed = tuple(old[1:]) != (ref.size, ref.mtime_ns, ref.file_id)
+            self.db.execute(
+                """UPDATE items SET display=?, root=?, source=?, size=?, mtime_ns=?, file_id=?, owner=?, uid=?, gid=?, mode=?,
+                   kind=?, extractor=?, sig=?, status=?, reason=?, inner_items=?, revealed=?, last_seen=?, scanned_in=?,
+                   scanned_at=?, elapsed=?, gone_in=NULL WHERE id=?""",
+                (*values, item_id),
+            )
+            if content_changed:
+                self.db.execute("UPDATE items SET changed_in=? WHERE id=?", (scan_id, item_id))
+            self.db.execute("DELETE FROM findings WHERE item_id=?", (item_id,))
+            self.db.execute("DELETE FROM problems WHERE item_id=?", (item_id,))
+            change = "changed" if content_changed else "rescanned"
+        agg: dict[tuple[str, str, str, str], list[Any]] = {}
+        for f in res.findings:
+            k = (f.item, f.type, f.value, f.location)
+            if k in agg:
+                agg[k][-1] += 1
+                continue
+            agg[k] = [f, 1]
+        rows = []
+        for (inner, type_, value, location), (f, count) in agg.items():
+            rows.append(
+                (
+                    item_id,
+                    inner,
+                    type_,
+                    masker.mask(type_, value),
+                    masker.keyed_hash(value),
+                    location,
+                    f.confidence,
+                    f.detector,
+                    f.variant,
+                    f.alt_type,
+                    count,
+                    value if reveal else None,
+                )
+            )
+        self.db.executemany(
+            """INSERT INTO findings(item_id, inner, type, masked, hash, location, confidence, detector, variant, alt_type, count, value)
+               VALUES(?,?,?,?,?,?,?,?,?,?,?,?)""",
+            rows,
+        )
+        self.db.executemany(
+            "INSERT INTO problems(item_id, inner, reason, category) VALUES(?,?,?,?)",
+            [(item_id, p.item, p.reason, p.reason.split(":", 1)[0]) for p in res.problems],
+        )
+        if change != "rescanned":
+            self.db.execute(
+                "INSERT OR REPLACE INTO changes(scan_id, item_id, change) VALUES(?,?,?)",
+                (scan_id, item_id, change),
+            )
+        return change
+
+    def mark_gone(self, scan_id: int, roots: list[str]) -> int:
+        """Items under ``roots`` not seen by this scan are gone (deleted or moved)."""
+        marks = ",".join("?" * len(roots))
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT id FROM items WHERE root IN ({marks}) AND status!='gone' AND (last_seen IS NULL OR last_seen<?)",
+                (*roots, scan_id),
+            )
+        ]
+        with self.transaction():
+            for i in ids:
+                self.db.execute("UPDATE items SET status='gone', gone_in=? WHERE id=?", (scan_id, i))
+                self.db.execute("DELETE FROM findings WHERE item_id=?", (i,))
+                self.db.execute("DELETE FROM problems WHERE item_id=?", (i,))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO changes(scan_id, item_id, change) VALUES(?,?,'gone')",
+                    (scan_id, i),
+                )
+        return len(ids)
+
+    # ---------------------------------------------------------------- queries
+    def items_in(self, roots: list[str] | None = None, include_gone: bool = False) -> Iterator[sqlite3.Row]:
+        sql = "SELECT * FROM items"
+        cond, args = [], []
+        if roots:
+            cond.append(f"root IN ({','.join('?' * len(roots))})")
+            args += roots
+        if not include_gone:
+            cond.append("status!='gone'")
+        if cond:
+            sql += " WHERE " + " AND ".join(cond)
+        yield from self.db.execute(sql + " ORDER BY display", args)
+
+    def findings_for(self, item_id: int) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM findings WHERE item_id=? ORDER BY inner, id", (item_id,)))
+
+    def problems_for(self, item_id: int) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM problems WHERE item_id=? ORDER BY id", (item_id,)))
+
+    def walk_errors(self, scan_id: int) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM walk_errors WHERE scan_id=? ORDER BY id", (scan_id,)))
+
+    def find_by_hash(self, hashes: list[str]) -> list[sqlite3.Row]:
+        marks = ",".join("?" * len(hashes))
+        return list(
+            self.db.execute(
+                f"""SELECT f.*, i.display, i.path, i.owner, i.mtime_ns, i.size, i.kind, i.status AS item_status
+                    FROM findings f JOIN items i ON i.id=f.item_id
+                    WHERE f.hash IN ({marks}) AND i.status!='gone' ORDER BY i.display, f.inner, f.id""",
+                hashes,
+            )
+        )
+
+    def changes(self, scan_id: int) -> list[sqlite3.Row]:
+        return list(
+            self.db.execute(
+                "SELECT c.change, i.* FROM changes c JOIN items i ON i.id=c.item_id WHERE c.scan_id=? ORDER BY i.display",
+                (scan_id,),
+            )
+        )
+
+
+def wait_for_write(fn: Any, attempts: int = 5) -> Any:
+    """Retry a write when another reader holds a lock briefly (reports reading the DB)."""
+    for i in range(attempts):
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or i == attempts - 1:
+                raise
+            time.sleep(0.2 * (i + 1))
+    return None

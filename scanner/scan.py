@@ -1,0 +1,375 @@
+"""Running a scan: walk the roots, skip what is unchanged, read the rest in workers,
+commit results in batches, mark what is gone, and summarise.
+
+This is the library API the CLI is a thin layer over::
+
+    from pvscan.scan import scan
+    summary = scan(["/srv/share"], db="inv.sqlite")
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pluggy
+
+from . import __version__
+from .inventory import Inventory
+from .manager import make_plugin_manager
+from .model import ItemRef, ItemResult, Settings, WalkError
+from .patterns import masking
+from .pool import WorkerPool, run_inline
+from .process import _ENGINES, Engine
+
+
+class ScanLocked(RuntimeError):
+    """Another scan is writing to the same inventory."""
+
+
+class ScanInterrupted(RuntimeError):
+    """The scan was stopped by a signal; what was committed is kept and a new scan of
+    the same roots resumes."""
+
+
+@dataclass
+class ScanSummary:
+    scan_id: int
+    roots: list[str]
+    resumed: bool = False
+    files: int = 0
+    items: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    read: int = 0
+    bytes_read: int = 0
+    unscannable: int = 0
+    problems: int = 0
+    walk_errors: int = 0
+    findings: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    interrupted: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ScanLock:
+    """An exclusive lock next to the inventory (``<db>.lock``), held for the scan.
+
+    ``flock`` is released by the kernel when the process dies, so a scan killed with
+    ``kill -9`` never leaves a stale lock behind.
+    """
+
+    def __init__(self, db_path: str):
+        self.path = db_path + ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> ScanLock:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = ""
+            try:
+                holder = os.read(self.fd, 100).decode(errors="replace").strip()
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = None
+            raise ScanLocked(
+                f"another pvscan scan is using {self.path[:-5]}" + (f" (pid {holder})" if holder else "")
+            ) from None
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, str(os.getpid()).encode())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def settings_dict(settings: Settings) -> dict[str, Any]:
+    return {k: v for k, v in asdict(settings).items() if k != "extra"}
+
+
+def scan(
+    roots: list[str],
+    db: str,
+    settings: Settings | None = None,
+    workers: int | None = None,
+    full: bool = False,
+    pm: pluggy.PluginManager | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    batch_seconds: float = 1.0,
+    batch_items: int = 200,
+) -> ScanSummary:
+    """Scan ``roots`` into the inventory at ``db`` and return the summary.
+
+    Incremental by default: an item whose stamp (size, mtime_ns, file id) and result
+    signature (plugin versions, settings) are unchanged is not read again. ``full``
+    reads everything. Raises :class:`ScanLocked` if another scan holds the inventory,
+    :class:`ScanInterrupted` on SIGINT/SIGTERM (after committing what is done).
+    """
+    settings = settings or Settings()
+    roots = [normalise_root(r) for r in roots]
+    workers = os.cpu_count() or 1 if workers is None else workers
+    pm = pm or make_plugin_manager()
+    engine = Engine(settings, pm)
+    # Workers are forked from this process and inherit the engine (and any extra
+    # plugins it was built with) instead of loading the plugins again.
+    _ENGINES[settings] = engine
+    sig = result_signature(engine, settings)
+    with ScanLock(db), Inventory(db) as inv:
+        scan_id, resumed = inv.start_scan(
+            roots, settings.signature(), settings_dict(settings), plugin_versions(engine), full
+        )
+        summary = ScanSummary(scan_id=scan_id, roots=roots, resumed=resumed)
+        stop = _StopFlag()
+        started = time.monotonic()
+        with stop:
+            try:
+                _run(
+                    inv,
+                    engine,
+                    roots,
+                    settings,
+                    sig,
+                    workers,
+                    full,
+                    summary,
+                    stop,
+                    progress,
+                    batch_seconds,
+                    batch_items,
+                )
+            except _Stopped:
+                summary.interrupted = True
+        summary.elapsed = time.monotonic() - started
+        if summary.interrupted:
+            inv.db.commit()
+            inv.finish_scan(scan_id, "interrupted", {})
+            raise ScanInterrupted(f"scan {scan_id} interrupted; run the same scan again to resume")
+        summary.gone = inv.mark_gone(scan_id, roots)
+        _count(inv, scan_id, roots, summary)
+        inv.finish_scan(
+            scan_id,
+            "done",
+            {
+                "files": summary.files,
+                "items": summary.items,
+                "new": summary.new,
+                "changed": summary.changed,
+                "unchanged": summary.unchanged,
+                "gone": summary.gone,
+                "unscannable": summary.unscannable,
+                "findings": sum(summary.findings.values()),
+                "bytes": summary.bytes_read,
+            },
+        )
+    try:
+        pm.hook.pvscan_scan_finished(db_path=db, scan_id=scan_id, summary=summary.as_dict())
+    except Exception:  # noqa: BLE001 - a notification plugin must not fail a finished scan
+        pass
+    return summary
+
+
+def normalise_root(root: str) -> str:
+    """Absolute paths for local roots, so the same folder is the same root however it
+    was typed; URLs stay as given (without any password)."""
+    if "://" in root:
+        return root
+    return os.path.abspath(os.path.expanduser(root))
+
+
+def result_signature(engine: Engine, settings: Settings) -> str:
+    """What an item's stored result depends on besides its bytes."""
+    parts = [f"pvscan {__version__}", settings.signature()]
+    parts += sorted(f"{e.name}={e.version}" for e in engine.extractors)
+    parts += sorted(f"{d.id}={d.version}" for d in engine.detectors)
+    import hashlib
+
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def plugin_versions(engine: Engine) -> list[str]:
+    return (
+        [f"source {s.name} {s.version}" for s in engine.sources]
+        + [f"extractor {e.name} {e.version}" for e in engine.extractors]
+        + [f"detector {d.id} {d.version}" for d in engine.detectors]
+    )
+
+
+class _Stopped(Exception):
+    pass
+
+
+class _StopFlag:
+    """Turns SIGINT/SIGTERM into a flag checked between results, so the batch in hand
+    is committed before the scan stops."""
+
+    def __init__(self) -> None:
+        self.set = False
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopFlag:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[s] = signal.signal(s, self._handler)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.set = True
+
+    def __exit__(self, *exc: object) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+def _run(
+    inv: Inventory,
+    engine: Engine,
+    roots: list[str],
+    settings: Settings,
+    sig: str,
+    workers: int,
+    full: bool,
+    summary: ScanSummary,
+    stop: _StopFlag,
+    progress: Callable[[dict[str, Any]], None] | None,
+    batch_seconds: float,
+    batch_items: int,
+) -> None:
+    seen: list[int] = []
+    root_of: dict[str, str] = {}
+    walk_done = [False]
+    last_commit = time.monotonic()
+    pending = 0
+
+    def to_read() -> Iterator[ItemRef]:
+        nonlocal pending
+        for root in roots:
+            source = engine.source_for(root)
+            for entry in source.walk(root, settings):
+                if stop.set:
+                    raise _Stopped
+                if isinstance(entry, WalkError):
+                    inv.record_walk_error(summary.scan_id, root, entry.display, entry.reason)
+                    summary.walk_errors += 1
+                    continue
+                summary.files += 1
+                row = inv.lookup(entry.url)
+                if (
+                    row is not None
+                    and not full
+                    and row.status != "gone"
+                    and (row.size, row.mtime_ns, row.file_id) == entry.stamp()
+                    and row.sig == sig
+                    and (row.revealed or not settings.reveal)
+                ):
+                    summary.unchanged += 1
+                    seen.append(row.id)
+                    if len(seen) >= 500:
+                        inv.mark_seen(summary.scan_id, seen)
+                        seen.clear()
+                        pending += 1
+                    continue
+                root_of[entry.url] = root
+                yield entry
+        walk_done[0] = True
+
+    if workers <= 0:
+        results: Iterator[ItemResult] = run_inline(settings, to_read())
+    else:
+        results = WorkerPool(settings, workers).run(to_read())
+    started = time.monotonic()
+    try:
+        for res in results:
+            change = inv.store_result(
+                summary.scan_id, root_of.pop(res.ref.url, ""), res, sig, settings.reveal, masking
+            )
+            summary.read += 1
+            summary.bytes_read += res.ref.size
+            if change == "new":
+                summary.new += 1
+            elif change == "changed":
+                summary.changed += 1
+            pending += 1
+            now = time.monotonic()
+            if pending >= batch_items or now - last_commit >= batch_seconds:
+                if seen:
+                    inv.mark_seen(summary.scan_id, seen)
+                    seen.clear()
+                inv.db.commit()
+                pending, last_commit = 0, now
+                if progress is not None:
+                    progress(_progress_record(summary, started, walk_done[0]))
+            if stop.set:
+                raise _Stopped
+    finally:
+        if seen:
+            inv.mark_seen(summary.scan_id, seen)
+        inv.db.commit()
+    if progress is not None:
+        progress(_progress_record(summary, started, True))
+
+
+def _progress_record(summary: ScanSummary, started: float, walk_done: bool) -> dict[str, Any]:
+    elapsed = max(1e-6, time.monotonic() - started)
+    done = summary.read + summary.unchanged
+    return {
+        "event": "progress",
+        "files_seen": summary.files,
+        "files_done": done,
+        "read": summary.read,
+        "unchanged": summary.unchanged,
+        "bytes": summary.bytes_read,
+        "files_per_s": round(summary.read / elapsed, 1),
+        "mb_per_s": round(summary.bytes_read / elapsed / 1e6, 2),
+        "walk_done": walk_done,
+        "eta_s": round((summary.files - done) / (summary.read / elapsed), 0)
+        if walk_done and summary.read
+        else None,
+        "elapsed_s": round(elapsed, 1),
+    }
+
+
+def _count(inv: Inventory, scan_id: int, roots: list[str], summary: ScanSummary) -> None:
+    """Totals over the whole current inventory of these roots (not just what was read
+    in this run), so an incremental scan reports the same as a full one."""
+    marks = ",".join("?" * len(roots))
+    row = inv.db.execute(
+        f"SELECT COUNT(*), COALESCE(SUM(inner_items),0) FROM items WHERE root IN ({marks}) AND status!='gone'",
+        roots,
+    ).fetchone()
+    summary.files = row[0] + summary.walk_errors
+    summary.items = row[0] + row[1]
+    summary.unscannable = inv.db.execute(
+        f"SELECT COUNT(*) FROM items WHERE root IN ({marks}) AND status='unscannable'", roots
+    ).fetchone()[0]
+    summary.problems = (
+        inv.db.execute(
+            f"SELECT COUNT(*) FROM problems p JOIN items i ON i.id=p.item_id WHERE i.root IN ({marks}) AND i.status!='gone'",
+            roots,
+        ).fetchone()[0]
+        + summary.walk_errors
+    )
+    summary.findings = {
+        r[0]: r[1]
+        for r in inv.db.execute(
+            f"""SELECT f.type, COUNT(*) FROM findings f JOIN items i ON i.id=f.item_id
+                WHERE i.root IN ({marks}) AND i.status!='gone' GROUP BY f.type ORDER BY f.type""",
+            roots,
+        )
+    }
