@@ -1,0 +1,196 @@
+"""Context words around identifier candidates, and the table-column lookup.
+
+A number's neighbourhood decides what it is: the same 11 digits are a fødselsnummer
+after "f.nr.", an account after "kontonr" and a payment reference after "KID". Words
+are matched in one compiled alternation over a short window *before* the candidate
+(labels precede values in Norwegian forms, letters and tables), and the nearest word
+wins, so "Kontonr: … KID: 123" reads the KID as a KID. A table column header (the
+``Segment.context`` a CSV or spreadsheet extractor passes) is looked up per column.
+"""
+
+from __future__ import annotations
+
+import regex
+
+#: Words that say "a fødselsnummer follows" (bokmål, nynorsk, English).
+FNR_WORDS = (
+    r"fødselsnummer\w*",
+    r"fødselsnumr\w*",
+    r"fødselsnr",
+    r"f\.\s?nr",
+    r"f-nr",
+    r"fnr",
+    r"personnummer\w*",
+    r"personnr",
+    r"pers\.\s?nr",
+    r"p\.\s?nr",
+    r"p-nr",
+    r"pnr",
+    r"identitetsnummer\w*",
+    r"personidentifikator\w*",
+    r"personident",
+    r"id-nummer",
+    r"id-nr",
+    r"d-nummer\w*",
+    r"d-nr",
+    r"dnr",
+    r"h-nummer\w*",
+    r"h-nr",
+    r"hnr",
+    r"fh-nummer\w*",
+    r"hjelpenummer\w*",
+    r"fødselsdato",
+    r"født",
+    r"fødd",
+    r"ssn",
+    r"national identity number",
+    r"personal identification number",
+    r"norwegian id number",
+)
+
+#: Words that say "an account number follows".
+KONTO_WORDS = (
+    r"kontonummer\w*",
+    r"kontonr",
+    r"kto\.?\s?nr",
+    r"kto",
+    r"konto",
+    r"kontoen",
+    r"bankkonto\w*",
+    r"lønnskonto\w*",
+    r"lønskonto\w*",
+    r"brukskonto\w*",
+    r"sparekonto\w*",
+    r"skattetrekkskonto\w*",
+    r"klientkonto\w*",
+    r"utbetales til",
+    r"utbetalast til",
+    r"utbetalt til",
+    r"overføres til",
+    r"overførast til",
+    r"innbetales til",
+    r"betales til",
+    r"kontohaver\w*",
+    r"kontohavar\w*",
+    r"iban",
+    r"bic",
+    r"swift",
+    r"bank account",
+    r"account number",
+)
+
+#: Distractors: the number after these is a reference, an organisation or a phone.
+NEG_WORDS = (
+    r"kid",
+    r"kid-nr",
+    r"kidnr",
+    r"kid-nummer",
+    r"kundenr",
+    r"kundenummer\w*",
+    r"kunde-nr",
+    r"fakturanr",
+    r"fakturanummer\w*",
+    r"faktura-nr",
+    r"ordrenr",
+    r"ordrenummer\w*",
+    r"bestillingsnr",
+    r"ref",
+    r"referanse\w*",
+    r"betalingsreferanse\w*",
+    r"saksnr",
+    r"saksnummer\w*",
+    r"sak",
+    r"arkivsak\w*",
+    r"journalpost\w*",
+    r"jnr",
+    r"org\.?\s?nr",
+    r"org-nr",
+    r"orgnr",
+    r"organisasjonsnummer\w*",
+    r"foretaksnr",
+    r"mva",
+    r"tlf",
+    r"telefon\w*",
+    r"mobil\w*",
+    r"mob",
+    r"faks",
+    r"postnr",
+    r"beløp\w*",
+    r"kr",
+    r"nok",
+    r"serienummer\w*",
+    r"serienr",
+    r"ean",
+    r"gtin",
+    r"isbn",
+    r"varenr",
+    r"varenummer",
+    r"avtalenr",
+    r"avtalenummer",
+    r"polisenr",
+    r"polisenummer",
+    r"lisens\w*",
+    r"ordre",
+)
+
+CONTEXT_RE = regex.compile(
+    r"(?<![\w])(?:(?P<fnr>"
+    + "|".join(FNR_WORDS)
+    + r")|(?P<konto>"
+    + "|".join(KONTO_WORDS)
+    + r")|(?P<neg>"
+    + "|".join(NEG_WORDS)
+    + r"))(?!\w)",
+    regex.IGNORECASE,
+)
+
+#: Characters looked at before a candidate. Labels sit right before their values.
+WINDOW_BEFORE = 60
+WINDOW_AFTER = 20
+
+
+def nearest_context(text: str, start: int, end: int) -> str | None:
+    """The class (``fnr``/``konto``/``neg``) of the keyword nearest before ``start``
+    (or right after ``end`` when nothing precedes it), or None."""
+    lo = max(0, start - WINDOW_BEFORE)
+    best = None
+    for m in CONTEXT_RE.finditer(text, lo, start):
+        best = m.lastgroup
+    if best is not None:
+        return best
+    # "01019012345 (fnr)" style: only the few characters after the value count.
+    m = CONTEXT_RE.search(text, end, min(len(text), end + WINDOW_AFTER))
+    if m is not None and "\n" not in text[end : m.start()]:
+        return m.lastgroup
+    return None
+
+
+_DELIMS = ("\t", ";", "|", ",")
+
+
+def header_for(text: str, start: int, header: str) -> str:
+    """The column header of the cell holding position ``start``.
+
+    With a delimited header (a CSV header row) the column is found by counting the
+    delimiter in the candidate's line; with an undelimited header (a spreadsheet cell's
+    column title) the header applies as a whole.
+    """
+    if not header:
+        return ""
+    for d in _DELIMS:
+        if d in header:
+            line_start = text.rfind("\n", 0, start) + 1
+            col = text.count(d, line_start, start)
+            cols = header.split(d)
+            return cols[col] if col < len(cols) else ""
+    return header
+
+
+def classify_words(words: str) -> str | None:
+    """The class of a column header. A header naming both kinds ("Fnr/Org.nr") is read
+    by its identifier word: the value's own shape and checksum tell the rest."""
+    found = {m.lastgroup for m in CONTEXT_RE.finditer(words)}
+    for cls in ("fnr", "konto", "neg"):
+        if cls in found:
+            return cls
+    return None

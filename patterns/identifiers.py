@@ -1,0 +1,217 @@
+"""Fødselsnummer family, kontonummer/IBAN, e-mail addresses and phone numbers.
+
+One compiled ``regex`` pass per segment finds every candidate shape at once; check
+digits run before any context work (only ~1 in 11 random digit runs survives the cheap
+mod-11 test), and only survivors look at the words around them.
+
+Shapes: ``01019012345``, ``010190 12345`` (space, NBSP, thin space, dash, en dash, dot or
+a line break between the groups), ``01.01.90 12345``, ``1234.56.78903``,
+``1234 56 78903``, ``NO93 8601 1117 947``, and a 10-digit run where a spreadsheet lost a
+leading zero. A candidate never starts or ends inside a longer digit run, or one joined
+by ``. - / ,`` to another digit (``21/02760-1``, ``12.345.678.901``).
+
+The fødselsnummer and kontonummer checksums overlap (every fødselsnummer passes the
+account rule), so the *shape* and the *nearest label* decide the type: a 4-2-5 grouping
+or an account word makes it a kontonummer, a 6-5 grouping or an fnr word a fødselsnummer;
+a bare run valid as both is a fødselsnummer with ``alt_type="kontonummer"``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable
+
+import regex
+
+from pvscan.interfaces import Detector, DocState
+from pvscan.model import Finding, Segment, Settings
+
+from .context import classify_words, header_for, nearest_context
+from .numbers import classify_fnr, iban_no_ok, mod11_ok
+
+_SP = r"[ \u00a0\u2009\u202f]"
+_DASH = r"[\-\u2010\u2011\u2012\u2013]"
+#: Between the 6 and 5 groups of a fødselsnummer: one separator, or a line break.
+_SEP65 = rf"(?:{_SP}?{_DASH}{_SP}?|{_SP}|\.|[ \t]*\r?\n[ \t]*|{_DASH}\r?\n)?"
+
+CANDIDATES = regex.compile(
+    rf"""
+    (?P<iban>(?<![\w])[Nn][Oo]\d\d(?:{_SP}?\d){{11}}(?!\d))
+    |(?<!\d)(?<!\d[./\-\u2013])(?:
+        (?P<k425>\d{{4}}(?P<ks>[.{_SP[1:-1]}\-])\d\d(?P=ks)\d{{5}})
+       |(?P<d3>\d\d\.\d\d\.\d\d{_SP}?[ \-]{_SP}?\d{{5}})
+       |(?P<f65>\d{{6}}{_SEP65}\d{{5}})
+       |(?P<d10>\d{{10}})
+       |(?P<tel>(?:(?:\+|00)47{_SP}?)?(?:[2-9]\d{{7}}|[2-9]\d\d{_SP}\d\d{_SP}\d{{3}}|[2-9]\d(?:{_SP}\d\d){{3}}))
+    )(?!\d)(?![./\-\u2013]\d)
+    """,
+    regex.VERBOSE,
+)
+# \d{11} is covered by f65 with an empty separator.
+
+EMAIL = regex.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[A-Za-z]{2,24}(?![\w-])")
+_TEL_WORDS = regex.compile(r"(?i)(?<!\w)(?:tlf|telefon\w*|mobil\w*|mob|tel|phone|ring)(?!\w)")
+
+#: Words that put an H-number or FH-number into health context.
+_HEALTH_CTX = regex.compile(
+    r"(?i)(?<!\w)(?:pasient\w*|journal\w*|helse\w*|sjukehus\w*|sykehus\w*|lege\w*|hjelpenummer|"
+    r"heimeteneste\w*|hjemmetjeneste\w*|pleie\w*|omsorg\w*|brukar\w*|bruker\w*|epikrise\w*)(?!\w)"
+)
+
+_DIGITS = str.maketrans("", "", " \u00a0\u2009\u202f.-\u2010\u2011\u2012\u2013\r\n\t")
+
+
+def _digits(s: str) -> str:
+    return s.translate(_DIGITS)
+
+
+class IdentifierDetector(Detector):
+    """Fødselsnummer (F, D, H, FH, synthetic, 2032 rule) and kontonummer/IBAN."""
+
+    id = "no_identifiers"
+    version = "1"
+    types = ("fodselsnummer", "kontonummer")
+    description = {
+        "nb": "Fødselsnummer, D-, H- og FH-nummer og testnummer (kontrollsiffer, dato, 2032-regler) og kontonummer/IBAN, med kontekstord",
+        "nn": "Fødselsnummer, D-, H- og FH-nummer og testnummer (kontrollsiffer, dato, 2032-reglar) og kontonummer/IBAN, med kontekstord",
+        "en": "Norwegian national identity numbers (F, D, H, FH, synthetic, 2032 rules) and bank accounts/IBAN, with context words",
+    }
+
+    def __init__(self, settings: Settings | None = None, today: _dt.date | None = None):
+        self.today = today or _dt.date.today()
+
+    # -------------------------------------------------------------- context
+    def _context(self, seg: Segment, start: int, end: int) -> tuple[str | None, bool]:
+        """(keyword class, came from a column header)."""
+        near = nearest_context(seg.text, start, end)
+        if seg.context:
+            col = classify_words(header_for(seg.text, start, seg.context))
+            if col is not None:
+                return col, True
+        return near, False
+
+    # -------------------------------------------------------------- detection
+    def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
+        text = segment.text
+        out: list[Finding] = []
+        for m in CANDIDATES.finditer(text):
+            kind = m.lastgroup
+            if kind == "ks":
+                kind = "k425"
+            if kind == "tel":
+                continue  # phones are the ContactDetector's; matched here so they never feed an fnr
+            f = self._candidate(kind, m, segment)
+            if f is not None:
+                out.append(f)
+        return out
+
+    def _candidate(self, kind: str | None, m: regex.Match, seg: Segment) -> Finding | None:
+        raw = m.group(0)
+        s, e = m.span()
+        if kind == "iban":
+            digits = _digits(raw[2:])
+            acct = digits[2:]
+            if not mod11_ok(acct):
+                return None
+            conf = "high" if iban_no_ok("NO" + digits) else "medium"
+            return Finding("kontonummer", acct, confidence=conf, start=s, end=e)
+        digits = _digits(raw)
+        if kind == "d10":
+            return self._ten(digits, seg, s, e)
+        if len(digits) != 11 or not mod11_ok(digits):
+            return None  # k2 and the account check digit are the same test: cheap reject
+        info = classify_fnr(digits)
+        ctx, from_header = self._context(seg, s, e)
+        if kind == "k425":
+            conf = "high" if ctx == "konto" else "low" if ctx == "neg" else "medium"
+            alt = "fodselsnummer" if info is not None and info.variant in ("fnr", "dnr") else None
+            return Finding("kontonummer", digits, confidence=conf, alt_type=alt, start=s, end=e)
+        bare = kind == "f65" and len(raw) == 11
+        if info is None:
+            if not bare:
+                return None
+            conf = "high" if ctx == "konto" else "low"
+            return Finding("kontonummer", digits, confidence=conf, start=s, end=e)
+        if bare and ctx == "konto":
+            return Finding("kontonummer", digits, confidence="high", alt_type="fodselsnummer", start=s, end=e)
+        conf = self._fnr_confidence(info, ctx, seg.text, s, e)
+        return Finding(
+            "fodselsnummer",
+            digits,
+            confidence=conf,
+            variant=info.variant,
+            alt_type="kontonummer" if bare else None,
+            start=s,
+            end=e,
+        )
+
+    def _fnr_confidence(self, info, ctx: str | None, text: str, s: int, e: int) -> str:
+        if ctx == "neg":
+            return "low"
+        if info.variant in ("fnr", "dnr") and not info.rule2032 and info.century_ok:
+            if info.birth is not None and info.birth > self.today:
+                return "medium" if ctx == "fnr" else "low"
+            return "high" if ctx == "fnr" else "medium"
+        if info.variant in ("hnr", "fh"):
+            if ctx == "fnr":
+                return "medium"
+            lo = max(0, s - 300)
+            return "medium" if _HEALTH_CTX.search(text, lo, min(len(text), e + 300)) else "low"
+        # 2032-rule numbers, century mismatches and synthetic test numbers need a label.
+        return "medium" if ctx == "fnr" else "low"
+
+    def _ten(self, digits: str, seg: Segment, s: int, e: int) -> Finding | None:
+        """A fødselsnummer stored as a number in a spreadsheet lost its leading zero."""
+        padded = "0" + digits
+        if not mod11_ok(padded):
+            return None
+        info = classify_fnr(padded)
+        if info is None or info.variant not in ("fnr", "dnr", "hnr", "syntetisk"):
+            return None
+        ctx, from_header = self._context(seg, s, e)
+        whole_cell = seg.text.strip() == digits
+        if ctx == "fnr" and (from_header or whole_cell):
+            conf = "high"
+        elif whole_cell and ctx != "neg" and info.variant == "fnr" and info.century_ok:
+            conf = "medium"
+        else:
+            return None
+        return Finding("fodselsnummer", padded, confidence=conf, variant=info.variant, start=s, end=e)
+
+
+class ContactDetector(Detector):
+    """E-mail addresses and Norwegian phone numbers: low sensitivity, but they tie a
+    document to a person (used by the special-category detectors)."""
+
+    id = "no_contact"
+    version = "1"
+    types = ("epost", "telefon")
+    description = {
+        "nb": "E-postadresser og norske telefonnummer (lav sensitivitet, knyter et dokument til en person)",
+        "nn": "E-postadresser og norske telefonnummer (låg sensitivitet, knyter eit dokument til ein person)",
+        "en": "E-mail addresses and Norwegian phone numbers (low sensitivity; link a document to a person)",
+    }
+
+    def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
+        text = segment.text
+        out: list[Finding] = []
+        if "@" in text:
+            for m in EMAIL.finditer(text):
+                out.append(Finding("epost", m.group(0).lower(), confidence="medium", start=m.start(), end=m.end()))
+        for m in CANDIDATES.finditer(text):
+            if m.lastgroup != "tel":
+                continue
+            raw = m.group(0)
+            s = m.start()
+            intl = raw.startswith(("+", "00"))
+            near = _TEL_WORDS.search(text, max(0, s - 40), s) is not None
+            if not near and segment.context:
+                near = _TEL_WORDS.search(header_for(text, s, segment.context)) is not None
+            digits = _digits(raw.lstrip("+"))
+            if digits.startswith("0047"):
+                digits = digits[4:]
+            elif intl:
+                digits = digits[2:]
+            conf = "medium" if (intl or near) else "low"
+            out.append(Finding("telefon", digits, confidence=conf, start=s, end=m.end()))
+        return out

@@ -1,0 +1,137 @@
+"""Check-digit arithmetic for Norwegian identifiers, free of any text handling.
+
+Kept apart from the detectors so tests (and other plugins) can validate and generate
+numbers with exactly the rules the scanner applies. See the module docstrings of
+:mod:`pvscan.patterns.identifiers` for how these rules meet text.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def mod11_ok(digits: str) -> bool:
+    """Kontonummer rule (also the fødselsnummer k2 rule): weights 5,4,3,2,7,6,5,4,3,2."""
+    s = sum(w * (ord(c) - 48) for w, c in zip(W2, digits, strict=False))
+    return (s + ord(digits[10]) - 48) % 11 == 0
+
+
+def k1_remainder(digits: str) -> int:
+    """0 under the 1964 rule; 1-3 are also valid for numbers issued from 2032."""
+    s = sum(w * (ord(c) - 48) for w, c in zip(W1, digits, strict=False))
+    return (s + ord(digits[9]) - 48) % 11
+
+
+def _century(ind: int, yy: int) -> int | None:
+    if ind <= 499:
+        return 1900
+    if 500 <= ind <= 749 and yy >= 54:
+        return 1800
+    if ind >= 500 and yy <= 39:
+        return 2000
+    if ind >= 900 and yy >= 40:
+        return 1900
+    return None
+
+
+def _date_ok(day: int, month: int, year: int | None, yy: int) -> bool:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    if month == 2 and day == 29:
+        return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) if year else yy % 4 == 0
+    try:
+        _dt.date(year or 2000, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class FnrInfo:
+    """What an 11-digit string is as a member of the fødselsnummer family.
+
+    ``variant``: fnr, dnr, hnr, fh or syntetisk. ``rule2032``: the first check digit is
+    only valid under the rules announced for 2032 (remainder 1-3). ``century_ok``: the
+    individual number fits the pre-2032 century table (false for 2032-rule numbers).
+    """
+
+    variant: str
+    rule2032: bool
+    century_ok: bool
+    birth: _dt.date | None
+
+
+def classify_fnr(digits: str) -> FnrInfo | None:
+    """Validate ``digits`` (exactly 11 ASCII digits) as any fødselsnummer variant."""
+    if len(digits) != 11 or not digits.isdigit() or not mod11_ok(digits):
+        return None
+    r = k1_remainder(digits)
+    if r > 3:
+        return None
+    d1 = ord(digits[0]) - 48
+    if d1 >= 8:  # felles hjelpenummer: no date, 1964 check digits
+        return FnrInfo("fh", False, True, None) if r == 0 else None
+    day = int(digits[0:2])
+    month = int(digits[2:4])
+    yy = int(digits[4:6])
+    ind = int(digits[6:9])
+    variant = "fnr"
+    if day > 40:
+        day -= 40
+        variant = "dnr"
+    if 81 <= month <= 92:
+        month -= 80
+        variant = "syntetisk"
+    elif 41 <= month <= 52:
+        month -= 40
+        variant = "hnr" if variant == "fnr" else "hnr"
+    rule2032 = r != 0
+    if rule2032 and variant == "hnr":
+        return None  # the 2032 rule is announced for F and D numbers (and test numbers)
+    century = None if rule2032 else _century(ind, yy)
+    year = century + yy if century is not None else (2000 + yy if rule2032 else None)
+    if not _date_ok(day, month, year, yy):
+        return None
+    birth = None
+    if year is not None:
+        birth = _dt.date(year, month, day)
+    return FnrInfo(variant, rule2032, century is not None, birth)
+
+
+def is_strict_fnr(digits: str) -> bool:
+    """Ordinary F or D number under the 1964 rule with a consistent century."""
+    info = classify_fnr(digits)
+    return info is not None and info.variant in ("fnr", "dnr") and not info.rule2032 and info.century_ok
+
+
+def iban_no_ok(s: str) -> bool:
+    """ISO 7064 mod 97-10 of a Norwegian IBAN (``NO`` + 13 digits, no spaces)."""
+    if len(s) != 15 or not s[:2].upper() == "NO" or not s[2:].isdigit():
+        return False
+    rearranged = s[4:] + "2324" + s[2:4]  # N=23, O=24
+    return int(rearranged) % 97 == 1
+
+
+# ------------------------------------------------------------------ generation
+def _k(weights: tuple[int, ...], digits: str) -> int | None:
+    r = sum(w * int(c) for w, c in zip(weights, digits, strict=False)) % 11
+    k = (11 - r) % 11
+    return None if k == 10 else k
+
+
+def complete_fnr(first9: str) -> str | None:
+    """Append both 1964-rule check digits, or None if the prefix can never be valid."""
+    k1 = _k(W1, first9)
+    if k1 is None:
+        return None
+    k2 = _k(W2, first9 + str(k1))
+    return None if k2 is None else f"{first9}{k1}{k2}"
+
+
+def complete_kontonummer(first10: str) -> str | None:
+    k = _k(W2, first10)
+    return None if k is None else f"{first10}{k}"

@@ -1,0 +1,210 @@
+"""Helpers shared by the document extractors (Office, OpenDocument, PDF, OCR).
+
+Not a plugin: no hooks. It holds the things every zip-based format needs done the same
+safe way: opening the package with bomb guards, parsing XML parts without entity
+expansion or network access, formatting numbers the way people wrote them, and the
+row segment that keeps spreadsheet cell references reachable.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from lxml import etree
+
+from pvscan.model import CorruptError, ItemData, LimitExceeded, Segment, Settings
+
+#: Parser options for every XML part: no entities, no DTD, no network, no huge trees.
+_PARSER_OPTS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "huge_tree": False,
+    "load_dtd": False,
+    "dtd_validation": False,
+}
+
+
+def xml_parser(**extra: Any) -> etree.XMLParser:
+    return etree.XMLParser(**_PARSER_OPTS, **extra)
+
+
+def parse_xml(data: bytes | IO[bytes]) -> etree._Element:
+    """Parse a whole (small) XML part safely; XMLSyntaxError is reported as corrupt by the core."""
+    if isinstance(data, bytes):
+        return etree.fromstring(data, parser=xml_parser())
+    return etree.parse(data, parser=xml_parser()).getroot()
+
+
+def iterparse(fh: IO[bytes], tag: Any = None, events: tuple[str, ...] = ("end",)) -> Any:
+    """Streaming parse with the same safety options (lxml's iterparse takes them as kwargs)."""
+    return etree.iterparse(fh, events=events, tag=tag, remove_blank_text=False, recover=False, **_PARSER_OPTS)
+
+
+def local(tag: Any) -> str:
+    """The local name of an element tag ('{ns}p' -> 'p'); comments/PIs give ''."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+# --------------------------------------------------------------------------- zip packages
+def open_package(item: ItemData, settings: Settings) -> zipfile.ZipFile:
+    """Open an OOXML/ODF package, refusing zip bombs before any part is inflated.
+
+    A truncated or non-zip file raises CorruptError; a package whose declared sizes add
+    up past ``max_unpacked_bytes`` (or a suspicious compression ratio on a big total)
+    raises LimitExceeded naming the limit.
+    """
+    try:
+        src: str | IO[bytes] = item.path if item.path is not None else item.open()
+        zf = zipfile.ZipFile(src)
+    except zipfile.BadZipFile as exc:
+        raise CorruptError(f"not a valid zip package ({exc}); the file is truncated or damaged") from exc
+    except (OSError, EOFError, ValueError) as exc:
+        raise CorruptError(f"cannot open package: {exc}") from exc
+    infos = zf.infolist()
+    if len(infos) > settings.max_members * 10:
+        zf.close()
+        raise LimitExceeded(f"package has {len(infos)} parts, over the limit of {settings.max_members * 10}")
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > settings.max_unpacked_bytes:
+        zf.close()
+        raise LimitExceeded(f"package unpacks to {total} bytes, over the limit of {settings.max_unpacked_bytes}")
+    if total > 50 * 1024**2 and total / packed > settings.max_ratio:
+        zf.close()
+        raise LimitExceeded(f"compression ratio {total / packed:.0f} is over the limit of {settings.max_ratio:.0f}")
+    return zf
+
+
+def part_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Lower-cased part name -> real name (packages from some tools differ in case)."""
+    return {n.lower(): n for n in zf.namelist()}
+
+
+def read_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
+    real = part_names(zf).get(name.lower().lstrip("/"))
+    if real is None:
+        return None
+    return zf.read(real)
+
+
+def rels_targets(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type suffix, resolved part name) for an OOXML part."""
+    folder, _, base = part.rpartition("/")
+    data = read_part(zf, f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels")
+    out: dict[str, tuple[str, str]] = {}
+    if not data:
+        return out
+    for rel in parse_xml(data):
+        if rel.get("TargetMode") == "External":
+            continue
+        target = rel.get("Target") or ""
+        out[rel.get("Id") or ""] = ((rel.get("Type") or "").rsplit("/", 1)[-1], resolve(folder, target))
+    return out
+
+
+def resolve(folder: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = folder.split("/") if folder else []
+    for step in target.split("/"):
+        if step == "..":
+            if parts:
+                parts.pop()
+        elif step and step != ".":
+            parts.append(step)
+    return "/".join(parts)
+
+
+# --------------------------------------------------------------------------- values
+def format_number(value: float | int | str) -> str:
+    """A cell number as people wrote it: integers without '.0' and without exponent.
+
+    A 10-digit integer may be a fødselsnummer that lost its leading zero; it is emitted
+    as its 10 digits and the detector pads it.
+    """
+    if isinstance(value, str):
+        try:
+            num = float(value)
+        except ValueError:
+            return value
+        if "e" not in value.lower() and "." not in value:
+            return value.lstrip("+")
+    else:
+        num = float(value)
+    if num != num or num in (float("inf"), float("-inf")):
+        return str(value)
+    if num.is_integer() and abs(num) < 1e16:
+        return str(int(num))
+    return repr(num)
+
+
+def excel_date(serial: float, date1904: bool = False) -> str:
+    """An Excel date serial as dd.mm.yyyy (with the time when it has one)."""
+    base = _dt.datetime(1904, 1, 1) if date1904 else _dt.datetime(1899, 12, 30)
+    try:
+        when = base + _dt.timedelta(days=serial)
+    except (OverflowError, ValueError):
+        return format_number(serial)
+    if when.hour or when.minute or when.second:
+        return when.strftime("%d.%m.%Y %H:%M")
+    return when.strftime("%d.%m.%Y")
+
+
+# --------------------------------------------------------------------------- row segments
+@dataclass
+class RowSegment(Segment):
+    """A table or sheet row as one segment, cells joined by ``CELL_SEP``.
+
+    One segment per row lets a number split across two cells be seen whole and gives
+    detectors the row's other cells; ``cells`` keeps each cell's reference and its span
+    in ``text`` so ``location_at(offset)`` can name the exact cell (``Ark1!B3``) of a
+    finding.
+    """
+
+    cells: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def location_at(self, offset: int) -> str:
+        for ref, start, end in self.cells:
+            if start <= offset < end:
+                return ref
+        return self.location
+
+
+CELL_SEP = " | "
+
+
+def row_segment(cells: list[tuple[str, str]], location: str, context: str = "") -> RowSegment:
+    """Join ``(cell ref, text)`` pairs into a RowSegment (empty cells are left out)."""
+    parts: list[str] = []
+    spans: list[tuple[str, int, int]] = []
+    pos = 0
+    for ref, text in cells:
+        if not text:
+            continue
+        if parts:
+            pos += len(CELL_SEP)
+        parts.append(text)
+        spans.append((ref, pos, pos + len(text)))
+        pos += len(text)
+    return RowSegment(CELL_SEP.join(parts), location=location, context=context, cells=spans)
+
+
+def chunks(lines: Iterator[str] | list[str], size: int = 40) -> Iterator[tuple[int, list[str]]]:
+    """Group lines in blocks of ``size``; yields (1-based first line number, lines)."""
+    block: list[str] = []
+    start = 1
+    n = 0
+    for n, line in enumerate(lines, start=1):
+        block.append(line)
+        if len(block) >= size:
+            yield start, block
+            block = []
+            start = n + 1
+    if block:
+        yield start, block

@@ -1,0 +1,291 @@
+"""SMB/CIFS shares read directly over the network (``smb://server[:port]/share/path``).
+
+Uses smbprotocol's high-level ``smbclient`` API, so no mount and no root are needed.
+The walk lists directories with one ``scandir`` per folder (the listing already carries
+size, times and the file id, so there is no extra stat per file), keeps going past
+folders it may not read and files that vanish, and never follows reparse points
+(symbolic links, junctions, DFS links inside the share). Samba may present a Unix
+symlink as an ordinary folder, so folders are also remembered by file id: a link back
+to a parent cannot make the walk loop.
+
+``open`` runs in worker processes from a pickled :class:`~pvscan.model.ItemRef`, so
+connections are opened lazily per process and cached per server; a forked worker never
+reuses its parent's socket. Credentials come from ``PVSCAN_SMB_USER`` /
+``PVSCAN_SMB_PASSWORD`` (a user in the URL wins over the variable) or, in the main
+process with a terminal, from a hidden prompt. They never appear in the URL, the
+display name, the inventory or log messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from pvscan import hookimpl
+from pvscan.interfaces import Source
+from pvscan.model import ItemRef, Settings, Unscannable, WalkError
+
+DEFAULT_PORT = 445
+_FILE_ATTRIBUTE_DIRECTORY = 0x10
+_FILE_ATTRIBUTE_REPARSE_POINT = 0x400
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+#: Deepest folder nesting walked; deeper folders are reported, not entered.
+MAX_DEPTH = 256
+
+
+@dataclass(frozen=True)
+class SmbUrl:
+    """The parts of ``smb://[user@]server[:port]/share/path``."""
+
+    server: str
+    port: int
+    share: str
+    path: str  # inside the share, "/"-separated, no leading slash
+    user: str = ""
+
+    @property
+    def unc(self) -> str:
+        tail = "\\".join(p for p in self.path.split("/") if p)
+        return f"\\\\{self.server}\\{self.share}" + (f"\\{tail}" if tail else "")
+
+    def child(self, name: str) -> SmbUrl:
+        path = f"{self.path}/{name}" if self.path else name
+        return SmbUrl(self.server, self.port, self.share, path, self.user)
+
+    def url(self) -> str:
+        """The item's URL: enough to reconnect (user and port), never a password."""
+        user = f"{self.user}@" if self.user else ""
+        return f"smb://{user}{self._hostport()}/{self.share}" + (f"/{self.path}" if self.path else "")
+
+    def display(self) -> str:
+        """What people read in reports: ``smb://server/share/path/file.docx``."""
+        return f"smb://{self._hostport()}/{self.share}" + (f"/{self.path}" if self.path else "")
+
+    def _hostport(self) -> str:
+        host = f"[{self.server}]" if ":" in self.server else self.server
+        return host if self.port == DEFAULT_PORT else f"{host}:{self.port}"
+
+
+def parse_smb_url(url: str, *, decode: bool = False) -> SmbUrl:
+    """Split an SMB URL by hand (``urlsplit`` would treat ``#`` and ``?`` in file names
+    as fragment and query). ``decode`` percent-decodes a URL typed by a user; the URLs
+    this source writes into item references are never encoded."""
+    from urllib.parse import unquote
+
+    if "://" not in url or url.split("://", 1)[0].lower() not in SmbSource.schemes:
+        raise ValueError(f"not an smb:// URL: {url}")
+    rest = url.split("://", 1)[1].replace("\\", "/")
+    netloc, _, path = rest.partition("/")
+    user = ""
+    if "@" in netloc:
+        userinfo, netloc = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            raise ValueError("a password in the URL is not accepted; set PVSCAN_SMB_PASSWORD or answer the prompt")
+        user = unquote(userinfo)
+    port = DEFAULT_PORT
+    if netloc.startswith("["):  # [ipv6]:port
+        host, _, tail = netloc[1:].partition("]")
+        if tail.startswith(":") and tail[1:]:
+            port = int(tail[1:])
+    elif ":" in netloc:
+        host, _, p = netloc.partition(":")
+        port = int(p) if p else DEFAULT_PORT
+    else:
+        host = netloc
+    if decode:
+        path = unquote(path)
+    parts = [p for p in path.split("/") if p]
+    if not host:
+        raise ValueError(f"no server in {url}")
+    if not parts:
+        raise ValueError(f"no share in {url}: give smb://server/share[/folder]")
+    return SmbUrl(host, port, parts[0], "/".join(parts[1:]), user)
+
+
+# --------------------------------------------------------------------------- connections
+class _Pool:
+    """smbclient connections of this process, keyed by server and port.
+
+    smbclient keeps a module-global cache by default; a worker forked after the walk
+    would inherit the parent's sockets and talk over them concurrently. A private cache
+    dict, thrown away when the process id changes, avoids that.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.cache: dict[str, Any] = {}
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def current(self) -> _Pool:
+        if self.pid != os.getpid():
+            # Inherited over fork: the sockets belong to the parent. Forget, do not close.
+            self.pid = os.getpid()
+            self.cache = {}
+        return self
+
+
+_POOL = _Pool()
+
+
+def _is_main_process() -> bool:
+    import multiprocessing
+
+    return multiprocessing.parent_process() is None
+
+
+def credentials(target: SmbUrl) -> tuple[str | None, str | None]:
+    """User and password for ``target``: URL user, then ``PVSCAN_SMB_USER``; password
+    from ``PVSCAN_SMB_PASSWORD`` or a hidden prompt (main process with a terminal only).
+
+    A prompted password is put into this process's environment so worker processes
+    started later inherit it without it ever being on a command line.
+    """
+    user = target.user or os.environ.get("PVSCAN_SMB_USER") or None
+    password = os.environ.get("PVSCAN_SMB_PASSWORD")
+    if password is None and user:
+        key = (target.server.lower(), user)
+        password = _POOL.passwords.get(key)
+        if password is None and _is_main_process() and sys.stdin is not None and sys.stdin.isatty():
+            import click
+
+            password = click.prompt(f"Password for {user} on {target.server}", hide_input=True, err=True)
+            _POOL.passwords[key] = password
+            os.environ["PVSCAN_SMB_PASSWORD"] = password
+    return user, password
+
+
+def _kwargs(target: SmbUrl) -> dict[str, Any]:
+    user, password = credentials(target)
+    return {
+        "username": user,
+        "password": password,
+        "port": target.port,
+        "connection_cache": _POOL.current().cache,
+        "connection_timeout": 30,
+    }
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason without credentials (smbprotocol messages never contain them)."""
+    text = str(exc).strip().replace("\n", " ")
+    errno = getattr(exc, "errno", None)
+    import errno as errno_mod
+
+    if errno in (errno_mod.EACCES, errno_mod.EPERM):
+        return f"io: permission denied: {text}"[:300]
+    if errno == errno_mod.ENOENT:
+        return f"io: vanished: {text}"[:300]
+    return f"io: {type(exc).__name__}: {text}"[:300]
+
+
+def _ns(when: dt.datetime) -> int:
+    """Exact nanoseconds since the epoch (a float timestamp would lose digits)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return (when - _EPOCH) // dt.timedelta(microseconds=1) * 1000
+
+
+# --------------------------------------------------------------------------- source
+class SmbSource(Source):
+    name = "smb"
+    version = "1"
+    schemes = ("smb",)
+
+    def walk(self, root: str, settings: Settings) -> Iterator[ItemRef | WalkError]:
+        import smbclient
+
+        try:
+            top = parse_smb_url(root, decode=True)
+        except ValueError as exc:
+            yield WalkError(root.split("@", 1)[-1], f"io: {exc}")
+            return
+        try:
+            kw = _kwargs(top)
+            st = smbclient.lstat(top.unc, **kw)
+        except Exception as exc:  # noqa: BLE001 - connection, logon or path errors
+            yield WalkError(top.display(), _reason(exc))
+            return
+        attrs = getattr(st, "st_file_attributes", 0)
+        if not attrs & _FILE_ATTRIBUTE_DIRECTORY:
+            if not attrs & _FILE_ATTRIBUTE_REPARSE_POINT:
+                yield self._ref(top, st.st_size, st.st_mtime_ns, st.st_ino)
+            return
+        seen: set[int] = {st.st_ino} if st.st_ino else set()
+        stack: list[tuple[SmbUrl, int]] = [(top, 0)]
+        while stack:
+            folder, depth = stack.pop()
+            try:
+                entries = sorted(smbclient.scandir(folder.unc, **kw), key=lambda e: e.name)
+            except Exception as exc:  # noqa: BLE001
+                yield WalkError(folder.display(), _reason(exc))
+                continue
+            subdirs: list[tuple[SmbUrl, int]] = []
+            for entry in entries:
+                if entry.name in (".", ".."):
+                    continue
+                info = entry.smb_info
+                target = folder.child(entry.name)
+                if settings.exclude:
+                    from pvscan.plugins.source_local import excluded
+
+                    if excluded(target.display(), entry.name, settings.exclude):
+                        continue
+                if info.file_attributes & _FILE_ATTRIBUTE_REPARSE_POINT:
+                    continue  # symlinks, junctions, DFS links: never followed
+                if info.file_attributes & _FILE_ATTRIBUTE_DIRECTORY:
+                    if info.file_id and info.file_id in seen:
+                        continue  # a link back to a folder already walked
+                    if info.file_id:
+                        seen.add(info.file_id)
+                    if depth + 1 > MAX_DEPTH:
+                        yield WalkError(target.display(), f"limit: folders nested deeper than {MAX_DEPTH}")
+                        continue
+                    subdirs.append((target, depth + 1))
+                    continue
+                yield self._ref(target, info.end_of_file, _ns(info.last_write_time), info.file_id)
+            stack.extend(reversed(subdirs))
+
+    def _ref(self, target: SmbUrl, size: int, mtime_ns: int, file_id: int) -> ItemRef:
+        return ItemRef(
+            source=self.name,
+            url=target.url(),
+            display=target.display(),
+            size=int(size),
+            mtime_ns=int(mtime_ns),
+            file_id=f"{target.server.lower()}/{target.share.lower()}:{file_id}",
+            owner="",
+            meta=(("server", target.server), ("share", target.share)),
+        )
+
+    def open(self, ref: ItemRef, settings: Settings) -> IO[bytes]:
+        import smbclient
+
+        target = parse_smb_url(ref.url)
+        kw = _kwargs(target)
+        try:
+            return smbclient.open_file(target.unc, mode="rb", share_access="rw", **kw)
+        except OSError:
+            raise  # PermissionError / FileNotFoundError get their reasons from the core
+        except Exception as exc:  # noqa: BLE001 - a dropped connection: retry once fresh
+            key = f"{target.server.lower()}:{target.port}"
+            conn = _POOL.current().cache.pop(key, None)
+            if conn is not None:
+                try:
+                    conn.disconnect()
+                except Exception:  # noqa: BLE001
+                    pass
+            try:
+                return smbclient.open_file(target.unc, mode="rb", share_access="rw", **_kwargs(target))
+            except OSError:
+                raise
+            except Exception as exc2:  # noqa: BLE001
+                raise Unscannable(_reason(exc2).split(": ", 1)[1], "io") from exc
+
+
+@hookimpl
+def pvscan_sources() -> list[Source]:
+    return [SmbSource()]
