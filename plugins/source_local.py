@@ -32,6 +32,16 @@ def owner_name(uid: int) -> str:
     return name
 
 
+def display_name(path: str) -> str:
+    """A printable, storable form of a path whose bytes may not be UTF-8 (the exact
+    bytes stay in ``url``, which the inventory stores as a blob)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def excluded(path: str, name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) for p in patterns)
 
@@ -99,7 +109,7 @@ class LocalSource(Source):
         return ItemRef(
             source=self.name,
             url=path,
-            display=path,
+            display=display_name(path),
             size=st.st_size,
             mtime_ns=st.st_mtime_ns,
             file_id=f"{st.st_dev}:{st.st_ino}",
