@@ -59,7 +59,18 @@ def main(lang: str | None) -> None:
     Start with `pvscan scan FOLDER`; `pvscan COMMAND --help` explains each command.
     """
     if lang:
+        # Commands read the language from the environment (also for plugins); restore
+        # it afterwards so one invocation cannot leak its language into the next.
+        before = os.environ.get("PVSCAN_LANG")
         os.environ["PVSCAN_LANG"] = lang
+
+        def restore() -> None:
+            if before is None:
+                os.environ.pop("PVSCAN_LANG", None)
+            else:
+                os.environ["PVSCAN_LANG"] = before
+
+        click.get_current_context().call_on_close(restore)
 
 
 @main.command()
