@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from lxml import etree
-
 from pvscan.model import CorruptError, ItemData, LimitExceeded, Segment, Settings
 
 #: Parser options for every XML part: no entities, no DTD, no network, no huge trees.
@@ -59,6 +58,7 @@ def open_package(item: ItemData, settings: Settings) -> zipfile.ZipFile:
     up past ``max_unpacked_bytes`` (or a suspicious compression ratio on a big total)
     raises LimitExceeded naming the limit.
     """
+    require_content(item)
     try:
         src: str | IO[bytes] = item.path if item.path is not None else item.open()
         zf = zipfile.ZipFile(src)
@@ -74,11 +74,21 @@ def open_package(item: ItemData, settings: Settings) -> zipfile.ZipFile:
     packed = sum(i.compress_size for i in infos) or 1
     if total > settings.max_unpacked_bytes:
         zf.close()
-        raise LimitExceeded(f"package unpacks to {total} bytes, over the limit of {settings.max_unpacked_bytes}")
+        raise LimitExceeded(
+            f"package unpacks to {total} bytes, over the limit of {settings.max_unpacked_bytes}"
+        )
     if total > 50 * 1024**2 and total / packed > settings.max_ratio:
         zf.close()
-        raise LimitExceeded(f"compression ratio {total / packed:.0f} is over the limit of {settings.max_ratio:.0f}")
+        raise LimitExceeded(
+            f"compression ratio {total / packed:.0f} is over the limit of {settings.max_ratio:.0f}"
+        )
     return zf
+
+
+def require_content(item: ItemData) -> None:
+    """A zero-byte document file is damaged (a failed save or copy), not empty text."""
+    if item.size == 0 and not item.head:
+        raise CorruptError("empty file (0 bytes); the document is damaged or was never written")
 
 
 def part_names(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -193,6 +203,54 @@ def row_segment(cells: list[tuple[str, str]], location: str, context: str = "") 
         spans.append((ref, pos, pos + len(text)))
         pos += len(text)
     return RowSegment(CELL_SEP.join(parts), location=location, context=context, cells=spans)
+
+
+def unwrap_ole_embedding(name: str, data: bytes) -> tuple[str, bytes] | None:
+    """The file inside an embedded OLE object (``oleObject1.bin``), or None.
+
+    Office wraps a pasted file in an OLE "package" (``\x01Ole10Native`` stream: size,
+    label, path, then the bytes) or, for a PDF or another document, a ``CONTENTS`` /
+    ``Package`` stream. An embedded legacy document (a Word or Excel object) is already
+    readable as it is and is returned whole. Anything else (equations, paint objects)
+    carries no text: None.
+    """
+    import io
+    import struct
+
+    import olefile
+
+    if not data.startswith(b"\xd0\xcf\x11\xe0"):
+        return name, data
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except (OSError, ValueError, struct.error):
+        return None
+    try:
+        streams = {"/".join(s).lower(): s for s in ole.listdir()}
+        if "\x01ole10native" in streams:
+            raw = ole.openstream(streams["\x01ole10native"]).read()
+            try:
+                pos = 6
+                label_end = raw.index(b"\x00", pos)
+                label = raw[pos:label_end].decode("cp1252", "replace")
+                pos = raw.index(b"\x00", label_end + 1) + 1 + 4  # path, then a reserved word
+                (tmp_len,) = struct.unpack_from("<I", raw, pos)
+                pos += 4 + tmp_len
+                (size,) = struct.unpack_from("<I", raw, pos)
+                return (label or name), raw[pos + 4 : pos + 4 + size]
+            except (ValueError, struct.error):
+                return None
+        for key in ("contents", "package"):
+            if key in streams:
+                return name, ole.openstream(streams[key]).read()
+        if any(
+            k in streams
+            for k in ("worddocument", "workbook", "book", "powerpoint document", "encryptedpackage")
+        ):
+            return name, data
+        return None
+    finally:
+        ole.close()
 
 
 def chunks(lines: Iterator[str] | list[str], size: int = 40) -> Iterator[tuple[int, list[str]]]:

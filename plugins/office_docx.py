@@ -34,15 +34,14 @@ import zipfile
 from collections.abc import Iterator
 
 from lxml import etree
-
 from pvscan import hookimpl
 from pvscan.interfaces import Extractor
 from pvscan.model import Extracted, InnerItem, ItemData, Segment, Settings
 
-from ._docutil import iterparse, local, open_package, parse_xml, part_names, row_segment
+from ._docutil import iterparse, local, open_package, parse_xml, part_names, row_segment, unwrap_ole_embedding
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_W = "{%s}" % W
+_W = f"{{{W}}}"
 _CONTEXT_CHARS = 200
 
 
@@ -139,7 +138,11 @@ class _Body:
 def table_segments(tbl: etree._Element, where: str, boxes: list[etree._Element]) -> Iterator[Segment]:
     header = ""
     for r, cells in enumerate(table_rows(tbl, boxes), start=1):
-        seg = row_segment([(f"{where} rad {r} celle {c}", t) for c, t in enumerate(cells, start=1)], f"{where} rad {r}", header)
+        seg = row_segment(
+            [(f"{where} rad {r} celle {c}", t) for c, t in enumerate(cells, start=1)],
+            f"{where} rad {r}",
+            header,
+        )
         if r == 1:
             header = seg.text
         if seg.text.strip():
@@ -209,7 +212,9 @@ def embedded_items(zf: zipfile.ZipFile, folder: str) -> Iterator[InnerItem]:
         if info.is_dir() or not info.filename.lower().startswith(prefix):
             continue
         base = info.filename.rsplit("/", 1)[-1]
-        yield InnerItem(f"innebygd: {base}", ItemData(base, data=zf.read(info)))
+        inner = unwrap_ole_embedding(base, zf.read(info))
+        if inner is not None:
+            yield InnerItem(f"innebygd: {inner[0]}", ItemData(inner[0], data=inner[1]))
 
 
 def _numbered(names: dict[str, str], pattern: str) -> list[str]:
@@ -230,7 +235,9 @@ class DocxExtractor(Extractor):
             main = names.get("word/document.xml")
             if main is None:
                 # Strict OOXML or a renamed main part: follow the package relationship.
-                main = next((r for low, r in names.items() if re.fullmatch(r"word/document\d*\.xml", low)), None)
+                main = next(
+                    (r for low, r in names.items() if re.fullmatch(r"word/document\d*\.xml", low)), None
+                )
             if main is None:
                 from pvscan.model import CorruptError
 

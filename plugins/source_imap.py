@@ -6,8 +6,10 @@ in their mail client. The walk lists each message's UID, size and INTERNALDATE (
 Subject/From/Date headers for the report) without downloading bodies; ``open`` fetches
 one message as RFC 822 bytes, which the core sniffs as ``eml``.
 
-Item URLs follow RFC 5092 loosely: ``imaps://user@host/INBOX;UID=42`` (the mailbox name
-percent-encoded, the port only when it is not the default). The stamp is
+Item URLs follow RFC 5092: ``imaps://user@host/INBOX/;UID=42`` (the mailbox name
+percent-encoded, the port only when it is not the default), so a message is "below" its
+mailbox's URL the way a file is below its folder (the inventory counts items per root by
+that prefix). ``display`` is the same with the mailbox name readable (``Utgående``). The stamp is
 (RFC822.SIZE, INTERNALDATE in ns, ``UIDVALIDITY:UID``): IMAP messages never change, and
 a new UIDVALIDITY means the server renumbered the mailbox, so everything is read again.
 
@@ -118,11 +120,11 @@ class ImapUrl:
         return f"{self.scheme}://{user}{host}{port}/"
 
     def url(self) -> str:
-        uid = f";UID={self.uid}" if self.uid is not None else ""
+        uid = f"/;UID={self.uid}" if self.uid is not None else ""
         return self._base() + quote(self.mailbox, safe="/") + uid
 
     def display(self) -> str:
-        uid = f";UID={self.uid}" if self.uid is not None else ""
+        uid = f"/;UID={self.uid}" if self.uid is not None else ""
         return self._base() + self.mailbox + uid
 
     def key(self) -> tuple[str, str, int, str]:
@@ -141,7 +143,9 @@ def parse_imap_url(url: str) -> ImapUrl:
     if "@" in netloc:
         userinfo, netloc = netloc.rsplit("@", 1)
         if ":" in userinfo and ";" not in userinfo:
-            raise ValueError("a password in the URL is not accepted; set PVSCAN_IMAP_PASSWORD or answer the prompt")
+            raise ValueError(
+                "a password in the URL is not accepted; set PVSCAN_IMAP_PASSWORD or answer the prompt"
+            )
         user = unquote(userinfo.split(";", 1)[0])  # drop ;AUTH=… (RFC 5092)
     port = DEFAULT_PORTS[scheme]
     if netloc.startswith("["):
@@ -197,25 +201,35 @@ class _Conn:
 class _Pool:
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.conns: dict[tuple[str, str, int, str], _Conn] = {}
+        # Keyed by (purpose, scheme, host, port, user): the walk has its own connection,
+        # so reading a message in this process never changes the mailbox being listed.
+        self.conns: dict[tuple[str, str, str, int, str], _Conn] = {}
         self.passwords: dict[tuple[str, str], str] = {}
 
-    def get(self, target: ImapUrl) -> _Conn:
+    def get(self, target: ImapUrl, purpose: str = "read") -> _Conn:
         if self.pid != os.getpid():  # inherited over fork: the parent's sockets, forget them
             self.pid = os.getpid()
             self.conns = {}
-        conn = self.conns.get(target.key())
+        key = (purpose, *target.key())
+        conn = self.conns.get(key)
         if conn is None:
-            conn = self.conns[target.key()] = _Conn(connect(target))
+            conn = self.conns[key] = _Conn(connect(target))
         return conn
 
-    def drop(self, target: ImapUrl) -> None:
-        conn = self.conns.pop(target.key(), None)
+    def drop(self, target: ImapUrl, purpose: str = "read") -> None:
+        conn = self.conns.pop((purpose, *target.key()), None)
         if conn is not None:
             conn.close()
 
 
 _POOL = _Pool()
+
+
+def reset_connections() -> None:
+    """Log out of every IMAP connection of this process (end of a scan; tests that
+    change credentials)."""
+    for key in list(_POOL.conns):
+        _POOL.conns.pop(key).close()
 
 
 def _text(data: Any) -> str:
@@ -247,7 +261,9 @@ def password_for(target: ImapUrl) -> str:
         if multiprocessing.parent_process() is None and sys.stdin is not None and sys.stdin.isatty():
             import click
 
-            password = click.prompt(f"IMAP password for {target.user} on {target.host}", hide_input=True, err=True)
+            password = click.prompt(
+                f"IMAP password for {target.user} on {target.host}", hide_input=True, err=True
+            )
             _POOL.passwords[key] = password
             # Worker processes started later inherit it; never on a command line.
             os.environ["PVSCAN_IMAP_PASSWORD"] = password
@@ -341,7 +357,9 @@ def parse_internaldate(text: str) -> int:
         return 0
     d, mon, y, hh, mm, ss, sign, oh, om = m.groups()
     offset = dt.timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == "-" else 1)
-    when = dt.datetime(int(y), _MONTHS.get(mon.title(), 1), int(d), int(hh), int(mm), int(ss), tzinfo=dt.timezone(offset))
+    when = dt.datetime(
+        int(y), _MONTHS.get(mon.title(), 1), int(d), int(hh), int(mm), int(ss), tzinfo=dt.timezone(offset)
+    )
     return int(when.timestamp()) * 1_000_000_000
 
 
@@ -399,26 +417,38 @@ def _fetch_meta(imap: imaplib.IMAP4, first: int, last: int) -> list[dict[str, An
     return result
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` with anything before ``@`` in its authority removed (it may hold a password)."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    return scheme + sep + netloc.rsplit("@", 1)[-1] + slash + path
+
+
 # --------------------------------------------------------------------------- source
 class ImapSource(Source):
     name = "imap"
     version = "1"
     schemes = ("imap", "imaps")
 
+    def prepare(self, root: str) -> None:
+        """Resolve the password for ``root`` now (prompting if needed), so a caller can
+        do it before it starts worker processes, which then inherit it."""
+        password_for(parse_imap_url(root))
+
     def walk(self, root: str, settings: Settings) -> Iterator[ItemRef | WalkError]:
         try:
             top = parse_imap_url(root)
         except ValueError as exc:
-            yield WalkError(root.split("@", 1)[-1], f"io: {exc}")
+            yield WalkError(_without_userinfo(root), f"io: {exc}")
             return
         try:
-            conn = _POOL.get(top)
+            conn = _POOL.get(top, "walk")
             raws = [mutf7_encode(top.mailbox)] if top.mailbox else _list_mailboxes(conn.imap)
         except Unscannable as exc:
             yield WalkError(top.display(), exc.reason)
             return
         except (OSError, imaplib.IMAP4.error) as exc:
-            _POOL.drop(top)
+            _POOL.drop(top, "walk")
             yield WalkError(top.display(), f"io: {type(exc).__name__}: {exc}"[:300])
             return
         for raw in raws:
@@ -429,11 +459,12 @@ class ImapSource(Source):
                 yield WalkError(box.display(), exc.reason)
             except (OSError, imaplib.IMAP4.error) as exc:
                 yield WalkError(box.display(), f"io: {type(exc).__name__}: {exc}"[:300])
-                _POOL.drop(top)
+                _POOL.drop(top, "walk")
                 try:
-                    conn = _POOL.get(top)
+                    conn = _POOL.get(top, "walk")
                 except (Unscannable, OSError, imaplib.IMAP4.error):
                     return
+        _POOL.drop(top, "walk")  # servers limit connections per user (Dovecot: 10 per IP)
 
     def _walk_mailbox(self, conn: _Conn, box: ImapUrl, raw: str, only_uid: int | None) -> Iterator[ItemRef]:
         conn.selected = None  # re-EXAMINE: the message count must be current
@@ -452,6 +483,7 @@ class ImapSource(Source):
                     ("internaldate", msg["internaldate"]),
                 ]
                 meta += [(k, msg[k]) for k in ("date", "from", "subject") if k in msg]
+                meta.append(("kind", "eml"))  # an RFC 822 message, however few its headers
                 yield ItemRef(
                     source=self.name,
                     url=item.url(),

@@ -18,6 +18,7 @@ display name, the inventory or log messages.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -32,7 +33,7 @@ from pvscan.model import ItemRef, Settings, Unscannable, WalkError
 DEFAULT_PORT = 445
 _FILE_ATTRIBUTE_DIRECTORY = 0x10
 _FILE_ATTRIBUTE_REPARSE_POINT = 0x400
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: Deepest folder nesting walked; deeper folders are reported, not entered.
 MAX_DEPTH = 256
 
@@ -84,7 +85,9 @@ def parse_smb_url(url: str, *, decode: bool = False) -> SmbUrl:
     if "@" in netloc:
         userinfo, netloc = netloc.rsplit("@", 1)
         if ":" in userinfo:
-            raise ValueError("a password in the URL is not accepted; set PVSCAN_SMB_PASSWORD or answer the prompt")
+            raise ValueError(
+                "a password in the URL is not accepted; set PVSCAN_SMB_PASSWORD or answer the prompt"
+            )
         user = unquote(userinfo)
     port = DEFAULT_PORT
     if netloc.startswith("["):  # [ipv6]:port
@@ -131,6 +134,16 @@ class _Pool:
 _POOL = _Pool()
 
 
+def reset_connections() -> None:
+    """Close this process's SMB connections (end of a scan; tests that change
+    credentials). A later call reconnects and authenticates again."""
+    import smbclient
+
+    pool = _POOL.current()
+    smbclient.reset_connection_cache(fail_on_error=False, connection_cache=pool.cache)
+    pool.cache.clear()
+
+
 def _is_main_process() -> bool:
     import multiprocessing
 
@@ -169,23 +182,49 @@ def _kwargs(target: SmbUrl) -> dict[str, Any]:
     }
 
 
+#: NTSTATUS codes people meet on shares, as the categories the core knows.
+_NTSTATUS = {
+    0xC0000022: "permission denied",  # STATUS_ACCESS_DENIED
+    0xC0000034: "vanished",  # STATUS_OBJECT_NAME_NOT_FOUND
+    0xC000003A: "vanished",  # STATUS_OBJECT_PATH_NOT_FOUND
+    0xC0000056: "vanished",  # STATUS_DELETE_PENDING
+    0xC000000F: "vanished",  # STATUS_NO_SUCH_FILE
+    0xC0000043: "locked by another program (sharing violation)",  # STATUS_SHARING_VIOLATION
+    0xC0000054: "locked by another program (file lock conflict)",  # STATUS_FILE_LOCK_CONFLICT
+    0xC00000CC: "no such share",  # STATUS_BAD_NETWORK_NAME
+    0xC000006D: "logon failed (wrong user or password)",  # STATUS_LOGON_FAILURE
+    0xC0000072: "logon failed (account disabled)",  # STATUS_ACCOUNT_DISABLED
+    0xC0000071: "logon failed (password expired)",  # STATUS_PASSWORD_EXPIRED
+}
+
+
+def _kind(exc: BaseException) -> str | None:
+    import errno as errno_mod
+
+    status = getattr(exc, "ntstatus", None) or getattr(exc, "status", None)
+    if isinstance(status, int) and status in _NTSTATUS:
+        return _NTSTATUS[status]
+    errno = getattr(exc, "errno", None)
+    if errno in (errno_mod.EACCES, errno_mod.EPERM):
+        return "permission denied"
+    if errno in (errno_mod.ENOENT, errno_mod.ENOTDIR):
+        return "vanished"
+    return None
+
+
 def _reason(exc: BaseException) -> str:
     """A short reason without credentials (smbprotocol messages never contain them)."""
     text = str(exc).strip().replace("\n", " ")
-    errno = getattr(exc, "errno", None)
-    import errno as errno_mod
-
-    if errno in (errno_mod.EACCES, errno_mod.EPERM):
-        return f"io: permission denied: {text}"[:300]
-    if errno == errno_mod.ENOENT:
-        return f"io: vanished: {text}"[:300]
+    kind = _kind(exc)
+    if kind:
+        return f"io: {kind}"  # the WalkError or item already says where
     return f"io: {type(exc).__name__}: {text}"[:300]
 
 
 def _ns(when: dt.datetime) -> int:
     """Exact nanoseconds since the epoch (a float timestamp would lose digits)."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return (when - _EPOCH) // dt.timedelta(microseconds=1) * 1000
 
 
@@ -195,13 +234,20 @@ class SmbSource(Source):
     version = "1"
     schemes = ("smb",)
 
+    def prepare(self, root: str) -> None:
+        """Resolve credentials for ``root`` now (prompting if needed), so a caller can do
+        it before it starts worker processes, which then inherit them."""
+        credentials(parse_smb_url(root, decode=True))
+
     def walk(self, root: str, settings: Settings) -> Iterator[ItemRef | WalkError]:
         import smbclient
 
         try:
             top = parse_smb_url(root, decode=True)
         except ValueError as exc:
-            yield WalkError(root.split("@", 1)[-1], f"io: {exc}")
+            scheme, sep, rest = root.partition("://")
+            netloc, slash, path = rest.partition("/")
+            yield WalkError(scheme + sep + netloc.rsplit("@", 1)[-1] + slash + path, f"io: {exc}")
             return
         try:
             kw = _kwargs(top)
@@ -262,28 +308,43 @@ class SmbSource(Source):
         )
 
     def open(self, ref: ItemRef, settings: Settings) -> IO[bytes]:
-        import smbclient
-
         target = parse_smb_url(ref.url)
-        kw = _kwargs(target)
         try:
-            return smbclient.open_file(target.unc, mode="rb", share_access="rw", **kw)
-        except OSError:
-            raise  # PermissionError / FileNotFoundError get their reasons from the core
-        except Exception as exc:  # noqa: BLE001 - a dropped connection: retry once fresh
+            return self._open(target)
+        except OSError as exc:
+            raise _builtin_oserror(exc) from exc
+        except Exception:  # noqa: BLE001 - a dropped connection: one fresh try
             key = f"{target.server.lower()}:{target.port}"
             conn = _POOL.current().cache.pop(key, None)
             if conn is not None:
-                try:
+                with contextlib.suppress(Exception):
                     conn.disconnect()
-                except Exception:  # noqa: BLE001
-                    pass
-            try:
-                return smbclient.open_file(target.unc, mode="rb", share_access="rw", **_kwargs(target))
-            except OSError:
-                raise
-            except Exception as exc2:  # noqa: BLE001
-                raise Unscannable(_reason(exc2).split(": ", 1)[1], "io") from exc
+        try:
+            return self._open(target)
+        except OSError as exc:
+            raise _builtin_oserror(exc) from exc
+        except Exception as exc:  # noqa: BLE001
+            raise Unscannable(_reason(exc).split(": ", 1)[1], "io") from None
+
+    def _open(self, target: SmbUrl) -> IO[bytes]:
+        import smbclient
+
+        # share_access="rw": never lock people out of a file while it is being read.
+        return smbclient.open_file(target.unc, mode="rb", share_access="rw", **_kwargs(target))
+
+
+def _builtin_oserror(exc: OSError) -> BaseException:
+    """smbclient's SMBOSError as the built-in subclass the core recognises
+    (``PermissionError`` -> "permission denied", ``FileNotFoundError`` -> "vanished")."""
+    kind = _kind(exc)
+    where = str(getattr(exc, "filename", "") or "")
+    if kind == "permission denied":
+        return PermissionError(13, where)
+    if kind == "vanished":
+        return FileNotFoundError(2, where)
+    if kind:
+        return Unscannable(kind, "io")
+    return exc
 
 
 @hookimpl

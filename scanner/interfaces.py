@@ -28,6 +28,11 @@ class Source:
         scheme = root.split("://", 1)[0].lower() if "://" in root else "file"
         return scheme in self.schemes
 
+    def prepare(self, root: str) -> None:
+        """Called once per root in the main process before any worker starts: ask for
+        credentials here (a prompt in a worker would never be seen), check the server
+        is reachable. Workers inherit what this puts in the environment."""
+
     def walk(self, root: str, settings: Settings) -> Iterator[ItemRef | WalkError]:
         raise NotImplementedError
 

@@ -154,6 +154,7 @@ class ItemData:
         opener: Callable[[], IO[bytes]] | None = None,
         size: int | None = None,
         depth: int = 0,
+        kind_hint: str | None = None,
     ):
         self.name = name
         self.path = path
@@ -167,6 +168,8 @@ class ItemData:
         self.size = size or 0
         self.depth = depth
         self.kind = "unknown"
+        #: The source knows the type (an IMAP message is RFC 822): skip sniffing.
+        self.kind_hint = kind_hint
         self._head: bytes | None = None
 
     @property
@@ -211,6 +214,11 @@ class Segment:
     text: str
     location: str = ""
     context: str = ""
+
+    def location_at(self, offset: int) -> str:
+        """The location of the character at ``offset``; segments that join several
+        places (a table row's cells) override this to name the exact one."""
+        return self.location
 
 
 @dataclass

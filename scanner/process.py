@@ -92,17 +92,22 @@ class Engine:
 
     # ------------------------------------------------------------------ sources
     def source_for(self, name_or_root: str) -> Source:
+        # A source's name first: "imap" has no "://", so the local source would claim it.
         for s in self.sources:
-            if s.name == name_or_root or s.handles(name_or_root):
+            if s.name == name_or_root:
+                return s
+        for s in self.sources:
+            if s.handles(name_or_root):
                 return s
         raise Unscannable(f"no source plugin for {name_or_root}", "unsupported")
 
     def item_data(self, ref: ItemRef) -> ItemData:
         source = self.source_for(ref.source)
         path = source.local_path(ref)
+        hint = dict(ref.meta).get("kind")
         if path is not None:
-            return ItemData(ref.name, path=path, size=ref.size)
-        return ItemData(ref.name, opener=lambda: source.open(ref, self.settings), size=ref.size)
+            return ItemData(ref.name, path=path, size=ref.size, kind_hint=hint)
+        return ItemData(ref.name, opener=lambda: source.open(ref, self.settings), size=ref.size, kind_hint=hint)
 
     # ------------------------------------------------------------------ items
     def choose(self, data: ItemData) -> Extractor | None:
@@ -134,7 +139,7 @@ class Engine:
 
     def _scan(self, data: ItemData, path: list[str], result: ItemResult, top: bool = False) -> None:
         item = SEP.join(path)
-        kind = sniff(data)
+        kind = data.kind_hint or sniff(data)
         data.kind = kind
         if top:
             result.kind = kind
@@ -205,7 +210,7 @@ class Engine:
             try:
                 for f in det.detect(segment, doc):
                     f.detector = f.detector or det.id
-                    f.location = f.location or segment.location
+                    f.location = f.location or segment.location_at(f.start)
                     doc.findings.append(f)
             except (KeyboardInterrupt, SystemExit):
                 raise

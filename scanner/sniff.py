@@ -52,6 +52,20 @@ _MAIL_HEADERS = (
     b"sender:",
     b"cc:",
 )
+_EMPTY_DOCUMENT_KINDS = {
+    "pdf": "pdf",
+    "docx": "docx",
+    "docm": "docx",
+    "xlsx": "xlsx",
+    "xlsm": "xlsx",
+    "pptx": "pptx",
+    "odt": "odt",
+    "ods": "ods",
+    "odp": "odp",
+    "doc": "doc",
+    "xls": "xls",
+    "ppt": "ppt",
+}
 _TEXT_EXT = {
     "txt",
     "csv",
@@ -77,7 +91,9 @@ def sniff(item: ItemData) -> str:
     head = item.head
     ext = item.extension
     if not head:
-        return "empty"
+        # A zero-byte .docx or .pdf is a damaged document, not an empty text file: hand it
+        # to its format's extractor, which reports it corrupt.
+        return _EMPTY_DOCUMENT_KINDS.get(ext, "empty")
     if head.startswith(b"%PDF") or (b"%PDF-" in head[:1024] and ext == "pdf"):
         return "pdf"
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):

@@ -1,0 +1,55 @@
+"""The RTF extractor on hand-written RTF (the format is text; Word writes the same control words)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pvscan.model import ItemData, LimitExceeded, Segment, Settings
+from pvscan.plugins import rtf
+from pvscan.plugins.rtf import RtfExtractor
+from pvscan.plugins.source_local import LocalSource
+from pvscan.process import Engine
+
+
+def fnr(day: int = 1, month: int = 1, year: int = 90, ind: int = 123) -> str:
+    """A valid test fødselsnummer built with the two mod-11 check digits."""
+    base = f"{day:02d}{month:02d}{year:02d}{ind:03d}"
+    while True:
+        d = [int(c) for c in base]
+        k1 = 11 - sum(w * x for w, x in zip((3, 7, 6, 1, 8, 9, 4, 5, 2), d, strict=True)) % 11
+        k1 = 0 if k1 == 11 else k1
+        k2 = 11 - sum(w * x for w, x in zip((5, 4, 3, 2, 7, 6, 5, 4, 3, 2), d + [k1], strict=True)) % 11
+        k2 = 0 if k2 == 11 else k2
+        if k1 < 10 and k2 < 10:
+            return base + f"{k1}{k2}"
+        base = base[:6] + f"{int(base[6:]) + 1:03d}"
+
+
+def test_paragraphs_codepage_and_pictures(tmp_path: Path) -> None:
+    n = fnr(6, 6, 66, 660)
+    picture = "{\\pict\\pngblip " + "89504e47" * 2000 + "}"
+    body = (
+        "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Arial;}}"
+        "\\pard F\\'f8dselsnummer:\\par "
+        f"{n}\\par " + picture + "Slutt\\par}"
+    )
+    path = tmp_path / "brev.rtf"
+    path.write_bytes(body.encode("ascii"))
+    result = Engine(Settings()).process(next(LocalSource().walk(str(path), Settings())))
+    assert result.kind == "rtf" and result.extractor.startswith("rtf ")
+    item = ItemData(path.name, path=str(path))
+    item.kind = "rtf"
+    segs = [s for s in RtfExtractor().extract(item, Settings()) if isinstance(s, Segment)]
+    seg = next(s for s in segs if n in s.text)
+    assert seg.location == "avsnitt 2" and seg.context == "Fødselsnummer:"
+    assert not any("8950" in s.text for s in segs)
+
+
+def test_huge_rtf_is_over_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rtf, "MAX_RTF_BYTES", 100)
+    path = tmp_path / "stor.rtf"
+    path.write_bytes(b"{\\rtf1 " + b"x" * 200 + b"}")
+    item = ItemData(path.name, path=str(path))
+    with pytest.raises(LimitExceeded, match="limit of 100"):
+        list(RtfExtractor().extract(item, Settings()))
