@@ -302,6 +302,8 @@ def plugins() -> None:
 COMMAND_MODULES = (
     "pvscan.workflow_cli",
     "pvscan.bench",
+    "pvscan.fuzz",
+    "pvscan.reliability",
 )
 
 
