@@ -21,7 +21,28 @@ from . import hookspecs
 DEFAULT_PLUGINS: dict[str, str] = {
     "local": "pvscan.plugins.source_local",
     "text": "pvscan.plugins.text",
+    "docx": "pvscan.plugins.office_docx",
+    "xlsx": "pvscan.plugins.office_xlsx",
+    "pptx": "pvscan.plugins.office_pptx",
+    "office_legacy": "pvscan.plugins.office_legacy",
+    "odf": "pvscan.plugins.odf",
+    "rtf": "pvscan.plugins.rtf",
+    "html": "pvscan.plugins.html",
+    "pdf": "pvscan.plugins.pdf",
+    "ocr": "pvscan.plugins.ocr",
+    "encrypted": "pvscan.plugins.encrypted",
+    "mail_eml": "pvscan.plugins.mail_eml",
+    "mail_mbox": "pvscan.plugins.mail_mbox",
+    "mail_msg": "pvscan.plugins.mail_msg",
+    "mail_pst": "pvscan.plugins.mail_pst",
+    "mail_tnef": "pvscan.plugins.mail_tnef",
+    "archive": "pvscan.plugins.archive",
+    "smb": "pvscan.plugins.source_smb",
+    "imap": "pvscan.plugins.source_imap",
     "patterns": "pvscan.patterns.plugin",
+    "report_html": "pvscan.reports.html",
+    "report_xlsx": "pvscan.reports.xlsx",
+    "report_tabular": "pvscan.reports.tabular",
 }
 
 
