@@ -31,7 +31,7 @@ from typing import Any
 from .model import ItemResult
 from .paths import create_private
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -104,6 +104,30 @@ CREATE TABLE IF NOT EXISTS changes(
     PRIMARY KEY(scan_id, item_id)
 );
 """,
+    # Workflows (pvscan.review / pvscan.deletion): review status that survives
+    # re-scans (keyed by item path + value hash), false-positive exceptions, keep marks.
+    2: """
+CREATE TABLE IF NOT EXISTS reviews(
+    id INTEGER PRIMARY KEY,
+    path BLOB NOT NULL,
+    hash TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    reason TEXT, user TEXT, at TEXT NOT NULL,
+    UNIQUE(path, hash)
+);
+CREATE TABLE IF NOT EXISTS exceptions(
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    path BLOB,
+    reason TEXT, user TEXT, at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exceptions_hash ON exceptions(hash);
+CREATE TABLE IF NOT EXISTS keep_marks(
+    id INTEGER PRIMARY KEY,
+    path BLOB NOT NULL UNIQUE,
+    reason TEXT NOT NULL, user TEXT, at TEXT NOT NULL, until TEXT
+);
+""",
 }
 
 
@@ -128,6 +152,10 @@ class ItemRow:
     sig: str
     status: str
     revealed: int
+    last_seen: int | None = None
+
+    def stamp(self) -> tuple[int, int, str]:
+        return (self.size, self.mtime_ns, self.file_id)
 
 
 class Inventory:
@@ -135,6 +163,8 @@ class Inventory:
 
     def __init__(self, path: str | os.PathLike[str], readonly: bool = False):
         self.path = os.fspath(path)
+        #: Id of the item the last :meth:`store_result` wrote.
+        self.last_item_id = 0
         if not readonly and not os.path.exists(self.path):
             parent = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(parent, exist_ok=True)
@@ -241,15 +271,54 @@ class Inventory:
         return list(self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT ?", (limit,)))
 
     # ---------------------------------------------------------------- items
+    _ROW_COLS = "id, size, mtime_ns, file_id, sig, status, revealed, last_seen"
+
     def lookup(self, url: str) -> ItemRow | None:
-        r = self.db.execute(
-            "SELECT id, size, mtime_ns, file_id, sig, status, revealed FROM items WHERE path=?",
-            (path_key(url),),
-        ).fetchone()
+        r = self.db.execute(f"SELECT {self._ROW_COLS} FROM items WHERE path=?", (path_key(url),)).fetchone()
         return ItemRow(*r) if r else None
+
+    def lookup_many(self, keys: list[bytes]) -> dict[bytes, ItemRow]:
+        """Stamps of many items in one query (``keys`` are :func:`path_key` values).
+
+        The walker hands over a few hundred entries at a time, so a re-scan costs one
+        indexed query per chunk instead of one per file, and memory stays bounded by
+        the chunk, not the share."""
+        out: dict[bytes, ItemRow] = {}
+        for i in range(0, len(keys), 900):  # under SQLite's variable limit everywhere
+            part = keys[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for r in self.db.execute(
+                f"SELECT path, {self._ROW_COLS} FROM items WHERE path IN ({marks})", part
+            ):
+                out[bytes(r[0])] = ItemRow(*tuple(r)[1:])
+        return out
+
+    # ---------------------------------------------------------------- seen set
+    def begin_seen(self) -> None:
+        """A private, non-durable set of the item ids this run has walked.
+
+        A TEMP table lives outside the WAL (no fsync, nothing for readers to see) and
+        on disk, so it does not grow the process with the size of the share. It only
+        needs to last one process: a resumed scan walks the whole tree again."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS seen(id INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM temp.seen")
+
+    def add_seen(self, ids: list[int]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO temp.seen(id) VALUES(?)", [(i,) for i in ids])
 
     def mark_seen(self, scan_id: int, ids: list[int]) -> None:
         self.db.executemany("UPDATE items SET last_seen=? WHERE id=?", [(scan_id, i) for i in ids])
+
+    def touch_seen(self, scan_id: int) -> None:
+        """Set ``last_seen`` of every walked item in one statement (caller commits)."""
+        self.db.execute(
+            "UPDATE items SET last_seen=? WHERE id IN (SELECT id FROM temp.seen) AND last_seen IS NOT ?",
+            (scan_id, scan_id),
+        )
+
+    def clear_walk_errors(self, scan_id: int) -> None:
+        """A resumed scan walks again and records its walk errors afresh."""
+        self.db.execute("DELETE FROM walk_errors WHERE scan_id=?", (scan_id,))
 
     def record_walk_error(self, scan_id: int, root: str, display: str, reason: str) -> None:
         self.db.execute(
@@ -266,7 +335,9 @@ class Inventory:
         meta = dict(ref.meta)
         status = "unscannable" if res.unscannable else "ok"
         reason = res.problems[0].reason if res.unscannable and res.problems else None
-        old = self.db.execute("SELECT id, size, mtime_ns, file_id FROM items WHERE path=?", (key,)).fetchone()
+        old = self.db.execute(
+            "SELECT id, size, mtime_ns, file_id, status FROM items WHERE path=?", (key,)
+        ).fetchone()
         values = (
             ref.display,
             root,
@@ -301,7 +372,8 @@ class Inventory:
             change = "new"
         else:
             item_id = int(old[0])
-            content_changed = tuple(old[1:]) != (ref.size, ref.mtime_ns, ref.file_id)
+            content_changed = tuple(old[1:4]) != (ref.size, ref.mtime_ns, ref.file_id)
+            came_back = old[4] == "gone"
             self.db.execute(
                 """UPDATE items SET display=?, root=?, source=?, size=?, mtime_ns=?, file_id=?, owner=?, uid=?, gid=?, mode=?,
                    kind=?, extractor=?, sig=?, status=?, reason=?, inner_items=?, revealed=?, last_seen=?, scanned_in=?,
@@ -312,7 +384,7 @@ class Inventory:
                 self.db.execute("UPDATE items SET changed_in=? WHERE id=?", (scan_id, item_id))
             self.db.execute("DELETE FROM findings WHERE item_id=?", (item_id,))
             self.db.execute("DELETE FROM problems WHERE item_id=?", (item_id,))
-            change = "changed" if content_changed else "rescanned"
+            change = "new" if came_back else "changed" if content_changed else "rescanned"
         agg: dict[tuple[str, str, str, str], list[Any]] = {}
         for f in res.findings:
             k = (f.item, f.type, f.value, f.location)
@@ -338,6 +410,9 @@ class Inventory:
                     value if reveal else None,
                 )
             )
+        from .review import apply_exceptions
+
+        rows = apply_exceptions(self.db, key, rows)
         self.db.executemany(
             """INSERT INTO findings(item_id, inner, type, masked, hash, location, confidence, detector, variant, alt_type, count, value)
                VALUES(?,?,?,?,?,?,?,?,?,?,?,?)""",
@@ -347,6 +422,7 @@ class Inventory:
             "INSERT INTO problems(item_id, inner, reason, category) VALUES(?,?,?,?)",
             [(item_id, p.item, p.reason, p.reason.split(":", 1)[0]) for p in res.problems],
         )
+        self.last_item_id = item_id
         if change != "rescanned":
             self.db.execute(
                 "INSERT OR REPLACE INTO changes(scan_id, item_id, change) VALUES(?,?,?)",
@@ -354,26 +430,45 @@ class Inventory:
             )
         return change
 
-    def mark_gone(self, scan_id: int, roots: list[str]) -> int:
-        """Items under ``roots`` not seen by this scan are gone (deleted or moved)."""
-        marks = ",".join("?" * len(roots))
-        ids = [
-            r[0]
-            for r in self.db.execute(
-                f"SELECT id FROM items WHERE root IN ({marks}) AND status!='gone' AND (last_seen IS NULL OR last_seen<?)",
-                (*roots, scan_id),
-            )
-        ]
+    def mark_gone(self, scan_id: int, roots: list[str], keep: Iterable[str] = ()) -> int:
+        """Items under ``roots`` this run did not walk are gone (deleted or moved).
+
+        Uses the ``temp.seen`` set of :meth:`begin_seen` when there is one (else
+        ``last_seen``). Paths in ``keep`` and everything below them are spared: a
+        folder the walker could not list this time (permissions, a flaky share) is not
+        evidence that its files were deleted. Set-based SQL, so a night where a whole
+        department's folder moved costs a few statements, not one per file."""
+        has_seen = (
+            self.db.execute("SELECT 1 FROM sqlite_temp_master WHERE name='seen'").fetchone() is not None
+        )
+        # By path, not by the ``root`` column: an item last stored by a scan of a
+        # sub-folder is still under this root.
+        under, args = under_roots(roots)
+        cond = f"({under}) AND status!='gone'"
+        if has_seen:
+            cond += " AND id NOT IN (SELECT id FROM temp.seen) AND (last_seen IS NULL OR last_seen<?)"
+        else:
+            cond += " AND (last_seen IS NULL OR last_seen<?)"
+        args.append(scan_id)
+        for k in keep:
+            p = path_key(k.rstrip("/"))
+            cond += " AND path!=? AND NOT (path>=? AND path<?)"
+            args += [p, p + b"/", p + b"0"]  # '0' is the byte after '/'
         with self.transaction():
-            for i in ids:
-                self.db.execute("UPDATE items SET status='gone', gone_in=? WHERE id=?", (scan_id, i))
-                self.db.execute("DELETE FROM findings WHERE item_id=?", (i,))
-                self.db.execute("DELETE FROM problems WHERE item_id=?", (i,))
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS gone_now(id INTEGER PRIMARY KEY)")
+            self.db.execute("DELETE FROM temp.gone_now")
+            self.db.execute(f"INSERT INTO temp.gone_now(id) SELECT id FROM items WHERE {cond}", args)
+            n = self.db.execute("SELECT COUNT(*) FROM temp.gone_now").fetchone()[0]
+            if n:
+                sub = "SELECT id FROM temp.gone_now"
+                self.db.execute(f"UPDATE items SET status='gone', gone_in=? WHERE id IN ({sub})", (scan_id,))
+                self.db.execute(f"DELETE FROM findings WHERE item_id IN ({sub})")
+                self.db.execute(f"DELETE FROM problems WHERE item_id IN ({sub})")
                 self.db.execute(
-                    "INSERT OR REPLACE INTO changes(scan_id, item_id, change) VALUES(?,?,'gone')",
-                    (scan_id, i),
+                    f"INSERT OR REPLACE INTO changes(scan_id, item_id, change) SELECT ?, id, 'gone' FROM ({sub})",
+                    (scan_id,),
                 )
-        return len(ids)
+        return int(n)
 
     # ---------------------------------------------------------------- queries
     def items_in(self, roots: list[str] | None = None, include_gone: bool = False) -> Iterator[sqlite3.Row]:
@@ -415,6 +510,19 @@ class Inventory:
                 (scan_id,),
             )
         )
+
+
+def under_roots(roots: Iterable[str]) -> tuple[str, list[Any]]:
+    """SQL (and arguments) for "path is one of ``roots`` or below one", index-friendly."""
+    conds, args = [], []
+    for r in roots:
+        p = path_key(r.rstrip("/") or "/")
+        if p == b"/":
+            conds.append("1")
+            continue
+        conds.append("(path=? OR (path>=? AND path<?))")
+        args += [p, p + b"/", p + b"0"]
+    return " OR ".join(conds) or "0", args
 
 
 def wait_for_write(fn: Any, attempts: int = 5) -> Any:

@@ -10,6 +10,7 @@ This is the library API the CLI is a thin layer over::
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import time
@@ -20,11 +21,11 @@ from typing import Any
 import pluggy
 
 from . import __version__
-from .inventory import Inventory
+from .inventory import Inventory, path_key, under_roots
 from .manager import make_plugin_manager
 from .model import ItemRef, ItemResult, Settings, WalkError
 from .patterns import masking
-from .pool import WorkerPool, run_inline
+from .pool import CRASH_PREFIX, INHERITED_FDS_TO_CLOSE, WorkerPool, run_inline
 from .process import _ENGINES, Engine
 
 
@@ -89,10 +90,13 @@ class ScanLock:
             ) from None
         os.ftruncate(self.fd, 0)
         os.write(self.fd, str(os.getpid()).encode())
+        # Forked workers close it, so a worker can never hold the lock on its own.
+        INHERITED_FDS_TO_CLOSE.add(self.fd)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.fd is not None:
+            INHERITED_FDS_TO_CLOSE.discard(self.fd)
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
@@ -127,55 +131,70 @@ def scan(
     engine = Engine(settings, pm)
     # Workers are forked from this process and inherit the engine (and any extra
     # plugins it was built with) instead of loading the plugins again.
-    _ENGINES[settings] = engine
     sig = result_signature(engine, settings)
-    with ScanLock(db), Inventory(db) as inv:
-        scan_id, resumed = inv.start_scan(
-            roots, settings.signature(), settings_dict(settings), plugin_versions(engine), full
-        )
-        summary = ScanSummary(scan_id=scan_id, roots=roots, resumed=resumed)
-        stop = _StopFlag()
-        started = time.monotonic()
-        with stop:
-            try:
-                _run(
-                    inv,
-                    engine,
-                    roots,
-                    settings,
-                    sig,
-                    workers,
-                    full,
-                    summary,
-                    stop,
-                    progress,
-                    batch_seconds,
-                    batch_items,
-                )
-            except _Stopped:
-                summary.interrupted = True
-        summary.elapsed = time.monotonic() - started
-        if summary.interrupted:
+    previous = _ENGINES.get(settings)
+    _ENGINES[settings] = engine
+    try:
+        with ScanLock(db), Inventory(db) as inv:
+            scan_id, resumed = inv.start_scan(
+                roots, settings.signature(), settings_dict(settings), plugin_versions(engine), full
+            )
+            summary = ScanSummary(scan_id=scan_id, roots=roots, resumed=resumed)
+            if resumed:
+                inv.clear_walk_errors(scan_id)
+            inv.begin_seen()
+            keep: list[str] = []
+            stop = _StopFlag()
+            started = time.monotonic()
+            with stop:
+                try:
+                    _run(
+                        inv,
+                        engine,
+                        roots,
+                        settings,
+                        sig,
+                        workers,
+                        full,
+                        summary,
+                        stop,
+                        progress,
+                        batch_seconds,
+                        batch_items,
+                        keep,
+                    )
+                except _Stopped:
+                    summary.interrupted = True
+            summary.elapsed = time.monotonic() - started
+            if summary.interrupted:
+                inv.db.commit()
+                inv.finish_scan(scan_id, "interrupted", {})
+                raise ScanInterrupted(f"scan {scan_id} interrupted; run the same scan again to resume")
+            summary.gone = inv.mark_gone(scan_id, roots, keep=keep)
+            inv.touch_seen(scan_id)
             inv.db.commit()
-            inv.finish_scan(scan_id, "interrupted", {})
-            raise ScanInterrupted(f"scan {scan_id} interrupted; run the same scan again to resume")
-        summary.gone = inv.mark_gone(scan_id, roots)
-        _count(inv, scan_id, roots, summary)
-        inv.finish_scan(
-            scan_id,
-            "done",
-            {
-                "files": summary.files,
-                "items": summary.items,
-                "new": summary.new,
-                "changed": summary.changed,
-                "unchanged": summary.unchanged,
-                "gone": summary.gone,
-                "unscannable": summary.unscannable,
-                "findings": sum(summary.findings.values()),
-                "bytes": summary.bytes_read,
-            },
-        )
+            _count(inv, scan_id, roots, summary)
+            inv.finish_scan(
+                scan_id,
+                "done",
+                {
+                    "files": summary.files,
+                    "items": summary.items,
+                    "new": summary.new,
+                    "changed": summary.changed,
+                    "unchanged": summary.unchanged,
+                    "gone": summary.gone,
+                    "unscannable": summary.unscannable,
+                    "findings": sum(summary.findings.values()),
+                    "bytes": summary.bytes_read,
+                },
+            )
+    finally:
+        # no global state left behind: the next scan (or test) builds its own
+        if previous is None:
+            _ENGINES.pop(settings, None)
+        else:
+            _ENGINES[settings] = previous
     try:
         pm.hook.pvscan_scan_finished(db_path=db, scan_id=scan_id, summary=summary.as_dict())
     except Exception:  # noqa: BLE001 - a notification plugin must not fail a finished scan
@@ -237,6 +256,10 @@ class _StopFlag:
             signal.signal(s, h)
 
 
+#: Walked entries looked up in the inventory with one query.
+LOOKUP_CHUNK = 512
+
+
 def _run(
     inv: Inventory,
     engine: Engine,
@@ -250,79 +273,120 @@ def _run(
     progress: Callable[[dict[str, Any]], None] | None,
     batch_seconds: float,
     batch_items: int,
+    keep: list[str],
 ) -> None:
-    seen: list[int] = []
+    """Walk, skip the unchanged, read the rest, store results in batches.
+
+    The walk runs lazily inside the pool's feeding loop, so a share of millions of
+    files is never listed into memory; entries are looked up in chunks."""
+    scan_id = summary.scan_id
     root_of: dict[str, str] = {}
-    walk_done = [False]
-    last_commit = time.monotonic()
-    pending = 0
+    seen: list[int] = []
+    state = {"walk_done": False, "last_progress": 0.0, "last_commit": time.monotonic(), "pending": 0}
+    started = time.monotonic()
+
+    def report(force: bool = False) -> None:
+        now = time.monotonic()
+        if progress is not None and (force or now - state["last_progress"] >= batch_seconds):
+            state["last_progress"] = now
+            rec = _progress_record(summary, started, bool(state["walk_done"]))
+            if force:
+                rec["final"] = True  # non-terminal logs always get the last record
+            progress(rec)
+
+    def flush_seen() -> None:
+        if seen:
+            inv.add_seen(seen)
+            seen.clear()
+
+    def decide(chunk: list[tuple[str, ItemRef]]) -> Iterator[ItemRef]:
+        keys = [path_key(ref.url) for _, ref in chunk]
+        rows = inv.lookup_many(keys)
+        for (root, ref), key in zip(chunk, keys, strict=True):
+            row = rows.get(key)
+            if (
+                row is not None
+                and row.status != "gone"
+                and row.stamp() == ref.stamp()
+                and row.sig == sig
+                and (row.revealed or not settings.reveal)
+                # --full reads everything once per scan, also when resumed
+                and (not full or row.last_seen == scan_id)
+            ):
+                summary.unchanged += 1
+                seen.append(row.id)
+                continue
+            root_of[ref.url] = root
+            yield ref
+        if len(seen) >= LOOKUP_CHUNK:
+            flush_seen()
+        report()
 
     def to_read() -> Iterator[ItemRef]:
-        nonlocal pending
+        chunk: list[tuple[str, ItemRef]] = []
         for root in roots:
             source = engine.source_for(root)
             for entry in source.walk(root, settings):
                 if stop.set:
-                    raise _Stopped
+                    return
                 if isinstance(entry, WalkError):
-                    inv.record_walk_error(summary.scan_id, root, entry.display, entry.reason)
+                    inv.record_walk_error(scan_id, root, entry.display, entry.reason)
+                    keep.append(entry.display)
                     summary.walk_errors += 1
                     continue
                 summary.files += 1
-                row = inv.lookup(entry.url)
-                if (
-                    row is not None
-                    and not full
-                    and row.status != "gone"
-                    and (row.size, row.mtime_ns, row.file_id) == entry.stamp()
-                    and row.sig == sig
-                    and (row.revealed or not settings.reveal)
-                ):
-                    summary.unchanged += 1
-                    seen.append(row.id)
-                    if len(seen) >= 500:
-                        inv.mark_seen(summary.scan_id, seen)
-                        seen.clear()
-                        pending += 1
-                    continue
-                root_of[entry.url] = root
-                yield entry
-        walk_done[0] = True
+                chunk.append((root, entry))
+                if len(chunk) >= LOOKUP_CHUNK:
+                    yield from decide(chunk)
+                    chunk = []
+        if chunk:
+            yield from decide(chunk)
+        state["walk_done"] = True
+
+    def should_stop() -> bool:
+        return stop.set
 
     if workers <= 0:
-        results: Iterator[ItemResult] = run_inline(settings, to_read())
+        results: Iterator[ItemResult] = run_inline(settings, to_read(), should_stop=should_stop)
     else:
-        results = WorkerPool(settings, workers).run(to_read())
-    started = time.monotonic()
+        results = WorkerPool(settings, workers).run(to_read(), should_stop=should_stop)
     try:
         for res in results:
+            if stop.set and res.unscannable and _cut_short(res):
+                # A worker killed by the shutdown itself: leave the item for the resume.
+                continue
             change = inv.store_result(
-                summary.scan_id, root_of.pop(res.ref.url, ""), res, sig, settings.reveal, masking
+                scan_id, root_of.pop(res.ref.url, ""), res, sig, settings.reveal, masking
             )
+            seen.append(inv.last_item_id)
             summary.read += 1
             summary.bytes_read += res.ref.size
             if change == "new":
                 summary.new += 1
             elif change == "changed":
                 summary.changed += 1
-            pending += 1
+            state["pending"] += 1
             now = time.monotonic()
-            if pending >= batch_items or now - last_commit >= batch_seconds:
-                if seen:
-                    inv.mark_seen(summary.scan_id, seen)
-                    seen.clear()
+            if state["pending"] >= batch_items or now - state["last_commit"] >= batch_seconds:
+                flush_seen()
                 inv.db.commit()
-                pending, last_commit = 0, now
-                if progress is not None:
-                    progress(_progress_record(summary, started, walk_done[0]))
-            if stop.set:
-                raise _Stopped
+                state["pending"], state["last_commit"] = 0, now
+            report()
     finally:
-        if seen:
-            inv.mark_seen(summary.scan_id, seen)
+        # Close the pool now, also on an error here: its workers must not outlive the scan.
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+        flush_seen()
         inv.db.commit()
-    if progress is not None:
-        progress(_progress_record(summary, started, True))
+    if stop.set:
+        raise _Stopped
+    state["walk_done"] = True
+    report(force=True)
+
+
+def _cut_short(res: ItemResult) -> bool:
+    return any(p.reason.startswith(CRASH_PREFIX) for p in res.problems)
 
 
 def _progress_record(summary: ScanSummary, started: float, walk_done: bool) -> dict[str, Any]:
@@ -348,20 +412,39 @@ def _progress_record(summary: ScanSummary, started: float, walk_done: bool) -> d
 def _count(inv: Inventory, scan_id: int, roots: list[str], summary: ScanSummary) -> None:
     """Totals over the whole current inventory of these roots (not just what was read
     in this run), so an incremental scan reports the same as a full one."""
-    marks = ",".join("?" * len(roots))
+    # The totals cost a pass over every finding (hundreds of thousands on a real share);
+    # on a night where nothing changed they are the same as last time, so they are kept
+    # in ``meta`` with a cheap fingerprint of the tables and reused when it matches.
+    fp = inv.db.execute(
+        """SELECT (SELECT MAX(id) FROM findings), (SELECT COUNT(*) FROM findings),
+                  (SELECT MAX(id) FROM problems), (SELECT COUNT(*) FROM problems),
+                  (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM changes)"""
+    ).fetchone()
+    key = "counts:" + json.dumps(sorted(roots), ensure_ascii=False)
+    cached = inv.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    if cached is not None:
+        saved = json.loads(cached[0])
+        if saved.get("fp") == list(fp):
+            summary.files = saved["files"] + summary.walk_errors
+            summary.items = saved["items"]
+            summary.unscannable = saved["unscannable"]
+            summary.problems = saved["problems"] + summary.walk_errors
+            summary.findings = saved["findings"]
+            return
+    under, args = under_roots(roots)
     row = inv.db.execute(
-        f"SELECT COUNT(*), COALESCE(SUM(inner_items),0) FROM items WHERE root IN ({marks}) AND status!='gone'",
-        roots,
+        f"""SELECT COUNT(*), COALESCE(SUM(inner_items),0), COALESCE(SUM(status='unscannable'),0)
+            FROM items WHERE ({under}) AND status!='gone'""",
+        args,
     ).fetchone()
     summary.files = row[0] + summary.walk_errors
     summary.items = row[0] + row[1]
-    summary.unscannable = inv.db.execute(
-        f"SELECT COUNT(*) FROM items WHERE root IN ({marks}) AND status='unscannable'", roots
-    ).fetchone()[0]
+    summary.unscannable = row[2]
     summary.problems = (
         inv.db.execute(
-            f"SELECT COUNT(*) FROM problems p JOIN items i ON i.id=p.item_id WHERE i.root IN ({marks}) AND i.status!='gone'",
-            roots,
+            f"""SELECT COUNT(*) FROM problems p JOIN items i ON i.id=p.item_id
+                WHERE ({under.replace("path", "i.path")}) AND i.status!='gone'""",
+            args,
         ).fetchone()[0]
         + summary.walk_errors
     )
@@ -369,7 +452,17 @@ def _count(inv: Inventory, scan_id: int, roots: list[str], summary: ScanSummary)
         r[0]: r[1]
         for r in inv.db.execute(
             f"""SELECT f.type, COUNT(*) FROM findings f JOIN items i ON i.id=f.item_id
-                WHERE i.root IN ({marks}) AND i.status!='gone' GROUP BY f.type ORDER BY f.type""",
-            roots,
+                WHERE ({under.replace("path", "i.path")}) AND i.status!='gone' GROUP BY f.type ORDER BY f.type""",
+            args,
         )
     }
+    saved = {
+        "fp": list(fp),
+        "files": summary.files - summary.walk_errors,
+        "items": summary.items,
+        "unscannable": summary.unscannable,
+        "problems": summary.problems - summary.walk_errors,
+        "findings": summary.findings,
+    }
+    with inv.transaction():
+        inv.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, json.dumps(saved)))

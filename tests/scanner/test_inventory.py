@@ -1,0 +1,63 @@
+"""The inventory: stamps looked up in chunks, change kinds, gone marking by path."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from pvscan.inventory import Inventory, path_key, under_roots
+from pvscan.model import Finding, ItemRef, ItemResult
+from pvscan.patterns import masking
+
+
+def ref(path: str, size: int = 10, mtime: int = 1) -> ItemRef:
+    return ItemRef("local", path, path, size, mtime, "1:2")
+
+
+def store(inv: Inventory, scan_id: int, r: ItemRef, value: str = "x") -> str:
+    res = ItemResult(ref=r, findings=[Finding("test", value, "linje 1", "high")])
+    return inv.store_result(scan_id, "/r", res, "sig", False, masking)
+
+
+def test_change_kinds_lookup_and_gone(tmp_path, monkeypatch):
+    monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
+    db = tmp_path / "inv.sqlite"
+    with Inventory(db) as inv:
+        s1, _ = inv.start_scan(["/r"], "s", {}, [], False)
+        assert store(inv, s1, ref("/r/a")) == "new"
+        assert store(inv, s1, ref("/r/b")) == "new"
+        assert store(inv, s1, ref("/r2/c")) == "new"  # another root with a common prefix
+        inv.db.commit()
+        inv.finish_scan(s1, "done", {})
+        rows = inv.lookup_many([path_key("/r/a"), path_key("/r/b"), path_key("/r/zz")])
+        assert set(rows) == {b"/r/a", b"/r/b"} and rows[b"/r/a"].stamp() == (10, 1, "1:2")
+
+        s2, resumed = inv.start_scan(["/r"], "s", {}, [], False)
+        assert not resumed and s2 > s1
+        inv.begin_seen()
+        assert store(inv, s2, ref("/r/a", size=11)) == "changed"
+        inv.add_seen([inv.last_item_id])
+        assert inv.mark_gone(s2, ["/r"]) == 1  # /r/b; /r2/c is not under /r
+        assert {bytes(r[0]): r[1] for r in inv.db.execute("SELECT path, status FROM items")} == {
+            b"/r/a": "ok",
+            b"/r/b": "gone",
+            b"/r2/c": "ok",
+        }
+        assert inv.db.execute("SELECT COUNT(*) FROM findings").fetchone()[0] == 2
+        assert store(inv, s2, ref("/r/b")) == "new"  # it came back
+        assert store(inv, s2, ref("/r/a", size=11)) == "rescanned"
+        inv.db.commit()
+        assert {r["change"] for r in inv.changes(s2)} == {"changed", "new"}
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+
+
+def test_under_roots_matches_the_root_and_below_only(tmp_path):
+    with Inventory(tmp_path / "i.sqlite") as inv:
+        for p in ("/a", "/a/x", "/a/y/z", "/ab", "/a0", "/b"):
+            inv.db.execute(
+                "INSERT INTO items(path, display, root, source, status) VALUES(?,?,?,?,?)",
+                (path_key(p), p, "/", "local", "ok"),
+            )
+        cond, args = under_roots(["/a/"])
+        got = {bytes(r[0]) for r in inv.db.execute(f"SELECT path FROM items WHERE {cond}", args)}
+    assert got == {b"/a", b"/a/x", b"/a/y/z"}
