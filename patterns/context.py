@@ -149,18 +149,26 @@ WINDOW_BEFORE = 60
 WINDOW_AFTER = 20
 
 
+#: A distractor word counts only this close (and on the same line): table headers
+#: such as "Mobil" several columns away must not veto a fødselsnummer.
+NEG_REACH = 30
+
+
 def nearest_context(text: str, start: int, end: int) -> str | None:
     """The class (``fnr``/``konto``/``neg``) of the keyword nearest before ``start``
     (or right after ``end`` when nothing precedes it), or None."""
     lo = max(0, start - WINDOW_BEFORE)
     best = None
     for m in CONTEXT_RE.finditer(text, lo, start):
+        if m.lastgroup == "neg" and (start - m.end() > NEG_REACH or "\n" in text[m.end() : start]):
+            continue
         best = m.lastgroup
     if best is not None:
         return best
     # "01019012345 (fnr)" style: only the few characters after the value count.
-    m = CONTEXT_RE.search(text, end, min(len(text), end + WINDOW_AFTER))
-    if m is not None and "\n" not in text[end : m.start()]:
+    # (no endpos: it would make a cut word like "ref|erat" look whole)
+    m = CONTEXT_RE.search(text[end : end + WINDOW_AFTER + 30])
+    if m is not None and m.start() < WINDOW_AFTER and "\n" not in text[end : end + m.start()]:
         return m.lastgroup
     return None
 
@@ -168,22 +176,32 @@ def nearest_context(text: str, start: int, end: int) -> str | None:
 _DELIMS = ("\t", ";", "|", ",")
 
 
-def header_for(text: str, start: int, header: str) -> str:
-    """The column header of the cell holding position ``start``.
-
-    With a delimited header (a CSV header row) the column is found by counting the
-    delimiter in the candidate's line; with an undelimited header (a spreadsheet cell's
-    column title) the header applies as a whole.
-    """
+def column_of(text: str, start: int, header: str) -> str | None:
+    """The column header of the cell at ``start`` when ``header`` is a delimited header
+    row (CSV) and the candidate's line uses the same delimiter; else None."""
     if not header:
-        return ""
+        return None
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
     for d in _DELIMS:
-        if d in header:
-            line_start = text.rfind("\n", 0, start) + 1
+        if d in header and d in line:
             col = text.count(d, line_start, start)
             cols = header.split(d)
             return cols[col] if col < len(cols) else ""
-    return header
+    return None
+
+
+def header_for(text: str, start: int, header: str) -> str:
+    """The column header of the cell at ``start``: its column of a delimited header row,
+    or a short undelimited header (a spreadsheet column title) as a whole. Longer
+    context (a neighbouring paragraph) is not a header and gives nothing."""
+    col = column_of(text, start, header)
+    if col is not None:
+        return col
+    if len(header) <= 60 and "\n" not in header:
+        return header
+    return ""
 
 
 def classify_words(words: str) -> str | None:

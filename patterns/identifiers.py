@@ -6,7 +6,8 @@ mod-11 test), and only survivors look at the words around them.
 
 Shapes: ``01019012345``, ``010190 12345`` (space, NBSP, thin space, dash, en dash, dot or
 a line break between the groups), ``01.01.90 12345``, ``1234.56.78903``,
-``1234 56 78903``, ``NO93 8601 1117 947``, and a 10-digit run where a spreadsheet lost a
+``1234 56 78903`` (the last group may wrap to the next line in a narrow PDF
+table column), ``NO93 8601 1117 947``, and a 10-digit run where a spreadsheet lost a
 leading zero. A candidate never starts or ends inside a longer digit run, or one joined
 by ``. - / ,`` to another digit (``21/02760-1``, ``12.345.678.901``).
 
@@ -22,11 +23,18 @@ import datetime as _dt
 from collections.abc import Iterable
 
 import regex
-
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings
 
-from .context import classify_words, header_for, nearest_context
+from .context import (
+    CONTEXT_RE,
+    NEG_REACH,
+    WINDOW_BEFORE,
+    classify_words,
+    column_of,
+    header_for,
+    nearest_context,
+)
 from .numbers import classify_fnr, iban_no_ok, mod11_ok
 
 _SP = r"[ \u00a0\u2009\u202f]"
@@ -38,7 +46,7 @@ CANDIDATES = regex.compile(
     rf"""
     (?P<iban>(?<![\w])[Nn][Oo]\d\d(?:{_SP}?\d){{11}}(?!\d))
     |(?<!\d)(?<!\d[./\-\u2013])(?:
-        (?P<k425>\d{{4}}(?P<ks>[.{_SP[1:-1]}\-])\d\d(?P=ks)\d{{5}})
+        (?P<k425>\d{{4}}(?P<ks>[.{_SP[1:-1]}\-])\d\d(?:(?P=ks)|[ \t]*\r?\n[ \t]*)\d{{5}})
        |(?P<d3>\d\d\.\d\d\.\d\d{_SP}?[ \-]{_SP}?\d{{5}})
        |(?P<f65>\d{{6}}{_SEP65}\d{{5}})
        |(?P<d10>\d{{10}})
@@ -48,6 +56,25 @@ CANDIDATES = regex.compile(
     regex.VERBOSE,
 )
 # \d{11} is covered by f65 with an empty separator.
+
+#: Cheap first pass: runs of at least 8 digits-or-separators (every shape above needs 8+
+#: digits). CANDIDATES then runs only inside these clusters, so ordinary prose costs one
+#: character-class scan. The optional "+"/"NO" prefix is picked up by starting the
+#: candidate search a few characters earlier.
+CLUSTERS = regex.compile(r"\d[\d \u00a0\u2009\u202f.\-\u2010-\u2013\r\n\t]{6,}\d")
+
+
+def iter_candidates(text: str) -> list[regex.Match]:
+    """All candidate matches of ``text`` (shared by the identifier and contact detectors)."""
+    out: list[regex.Match] = []
+    pos = 0
+    for c in CLUSTERS.finditer(text):
+        lo = max(pos, c.start() - 4)
+        for m in CANDIDATES.finditer(text, lo, min(len(text), c.end() + 2)):
+            out.append(m)
+            pos = m.end()
+    return out
+
 
 EMAIL = regex.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[A-Za-z]{2,24}(?![\w-])")
 _TEL_WORDS = regex.compile(r"(?i)(?<!\w)(?:tlf|telefon\w*|mobil\w*|mob|tel|phone|ring)(?!\w)")
@@ -82,19 +109,39 @@ class IdentifierDetector(Detector):
 
     # -------------------------------------------------------------- context
     def _context(self, seg: Segment, start: int, end: int) -> tuple[str | None, bool]:
-        """(keyword class, came from a column header)."""
-        near = nearest_context(seg.text, start, end)
+        """(keyword class, came from a column header).
+
+        In a delimited table row the column header decides; elsewhere the nearest label
+        in the text, and only without one a short header (a spreadsheet column title).
+        """
         if seg.context:
-            col = classify_words(header_for(seg.text, start, seg.context))
+            col = column_of(seg.text, start, seg.context)
             if col is not None:
-                return col, True
-        return near, False
+                cls = classify_words(col)
+                if cls is not None:
+                    return cls, True
+        near = nearest_context(seg.text, start, end)
+        if near is not None or not seg.context:
+            return near, False
+        head = header_for(seg.text, start, seg.context)
+        cls = classify_words(head) if head else None
+        return cls, cls is not None
 
     # -------------------------------------------------------------- detection
     def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
         text = segment.text
         out: list[Finding] = []
-        for m in CANDIDATES.finditer(text):
+        if not segment.context:
+            # A delimited table in a plain .txt export or a PDF: its header row is only in
+            # the first segment, so remember it for the rows of later segments.
+            header = _header_row(text)
+            if header is not None:
+                doc["id_table_header"] = header
+            if "id_table_header" in doc:
+                segment = Segment(text, segment.location, doc["id_table_header"])
+        cands = iter_candidates(text)
+        doc["_candidates"] = (text, cands)
+        for m in cands:
             kind = m.lastgroup
             if kind == "ks":
                 kind = "k425"
@@ -130,9 +177,14 @@ class IdentifierDetector(Detector):
         if info is None:
             if not bare:
                 return None
-            conf = "high" if ctx == "konto" else "low"
+            if ctx == "konto":
+                conf = "high"
+            elif ctx is None and _konto_word_before(seg.text, s):
+                conf = "medium"  # a table whose "Kontonr" header is a few lines up (PDF)
+            else:
+                conf = "low"
             return Finding("kontonummer", digits, confidence=conf, start=s, end=e)
-        if bare and ctx == "konto":
+        if bare and ctx == "konto" and (from_header or not self._fnr_label_wins(seg.text, s)):
             return Finding("kontonummer", digits, confidence="high", alt_type="fodselsnummer", start=s, end=e)
         conf = self._fnr_confidence(info, ctx, seg.text, s, e)
         return Finding(
@@ -144,6 +196,23 @@ class IdentifierDetector(Detector):
             start=s,
             end=e,
         )
+
+    def _fnr_label_wins(self, text: str, s: int) -> bool:
+        """A bare run valid as both types, after an account word, stays a fødselsnummer
+        when an fnr label is also near and the account word is not right before it
+        (a PDF table row under "Fødselsnr … Kontonr")."""
+        lo = max(0, s - 2 * WINDOW_BEFORE)
+        last_konto = None
+        fnr_seen = False
+        for m in CONTEXT_RE.finditer(text, lo, s):
+            if m.lastgroup == "fnr":
+                fnr_seen = True
+            elif m.lastgroup == "konto":
+                last_konto = m
+        if not fnr_seen or last_konto is None:
+            return False
+        gap = text[last_konto.end() : s]
+        return len(gap) > NEG_REACH or "\n" in gap
 
     def _fnr_confidence(self, info, ctx: str | None, text: str, s: int, e: int) -> str:
         if ctx == "neg":
@@ -179,6 +248,39 @@ class IdentifierDetector(Detector):
         return Finding("fodselsnummer", padded, confidence=conf, variant=info.variant, start=s, end=e)
 
 
+#: How far back a weak (non-adjacent) account label still counts.
+KONTO_REACH = 300
+
+
+def _konto_word_before(text: str, s: int) -> bool:
+    """An account word within ``KONTO_REACH`` characters before ``s`` with no
+    distractor word after it."""
+    konto = False
+    for m in CONTEXT_RE.finditer(text, max(0, s - KONTO_REACH), s):
+        if m.lastgroup == "konto":
+            konto = True
+        elif m.lastgroup == "neg" and s - m.end() <= NEG_REACH and "\n" not in text[m.end() : s]:
+            return False  # "KID: …" right before the number
+    return konto
+
+
+_HEADER_DELIMS = ("\t", ";", "|")
+
+
+def _header_row(text: str) -> str | None:
+    """The first line of ``text`` when it looks like a table header naming identifier
+    columns (delimited, several columns, a keyword, no long digit runs)."""
+    first = text.split("\n", 1)[0].strip("\r\ufeff ")
+    if len(first) > 300 or not first:
+        return None
+    for d in _HEADER_DELIMS:
+        if first.count(d) >= 2:
+            if regex.search(r"\d{5}", first) is None and classify_words(first) in ("fnr", "konto"):
+                return first
+            return None
+    return None
+
+
 class ContactDetector(Detector):
     """E-mail addresses and Norwegian phone numbers: low sensitivity, but they tie a
     document to a person (used by the special-category detectors)."""
@@ -195,10 +297,22 @@ class ContactDetector(Detector):
     def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
         text = segment.text
         out: list[Finding] = []
+        if not segment.context:
+            # A delimited table in a plain .txt export or a PDF: its header row is only in
+            # the first segment, so remember it for the rows of later segments.
+            header = _header_row(text)
+            if header is not None:
+                doc["id_table_header"] = header
+            if "id_table_header" in doc:
+                segment = Segment(text, segment.location, doc["id_table_header"])
         if "@" in text:
             for m in EMAIL.finditer(text):
-                out.append(Finding("epost", m.group(0).lower(), confidence="medium", start=m.start(), end=m.end()))
-        for m in CANDIDATES.finditer(text):
+                out.append(
+                    Finding("epost", m.group(0).lower(), confidence="medium", start=m.start(), end=m.end())
+                )
+        cached = doc.get("_candidates")
+        cands = cached[1] if cached is not None and cached[0] is text else iter_candidates(text)
+        for m in cands:
             if m.lastgroup != "tel":
                 continue
             raw = m.group(0)

@@ -1,0 +1,302 @@
+"""Health data and the other special categories (GDPR art. 9 and 10), child welfare.
+
+A term list (``data/lexicon.tsv``) is compiled into one trie-shaped alternation, run on
+the lower-cased segment: a term ending in ``*`` is a stem (``sjukmeld*`` finds
+*sjukmeldinga*), other terms allow Norwegian inflection endings and, from six letters,
+compound heads (*diabetesoppfølging*). A second, smaller pass finds strong terms as the
+tail of a compound (*langtidssykmeldt*). Acronyms (ADHD, KOLS) are matched case-sensitively.
+ICD-10/ICPC-2 codes count only next to a diagnosis marker.
+
+A text *about* health (a routine, a job advert, a newsletter) is not health data about a
+person. So every hit records whether its sentence or table row points at a person (a
+first name, a personal pronoun, an identifier) and ``finish`` reports a category only
+when the linked evidence is strong enough: one strong term, or two medium ones, or a
+document that holds a fødselsnummer. Unlinked hits are reported at ``low`` confidence
+(dropped by the default threshold) so a user can still ask for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+import regex
+from pvscan.interfaces import Detector, DocState
+from pvscan.model import Finding, Segment, Settings, confidence_rank
+
+WEIGHTS = {"strong": 2.0, "medium": 1.0, "weak": 0.5}
+#: Inflection endings allowed after a whole-word term (bokmål and nynorsk).
+INFLECTIONS = {
+    "",
+    "e",
+    "en",
+    "er",
+    "ene",
+    "et",
+    "a",
+    "ar",
+    "ane",
+    "as",
+    "s",
+    "t",
+    "te",
+    "ende",
+    "ne",
+    "ing",
+    "inga",
+}
+TYPES = ("helse", "barnevern", "religion", "etnisitet", "fagforening", "seksualitet", "politikk", "straff")
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    type: str
+    weight: str
+    prefix: bool
+    case_sensitive: bool
+    tail: bool
+
+
+def load_lexicon(text: str | None = None) -> list[Term]:
+    if text is None:
+        text = resources.files("pvscan.patterns").joinpath("data/lexicon.tsv").read_text("utf-8")
+    out: list[Term] = []
+    header_seen = False
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if not header_seen and cols[0] == "term":
+            header_seen = True
+            continue
+        term, typ, weight = cols[0].strip(), cols[1].strip(), cols[2].strip()
+        flags = set(cols[3].split(",")) if len(cols) > 3 and cols[3] else set()
+        prefix = term.endswith("*")
+        base = term.rstrip("*")
+        cs = "cs" in flags
+        tail = weight == "strong" and len(base) >= 6 and " " not in base and "notail" not in flags and not cs
+        out.append(Term(base if cs else base.lower(), typ, weight, prefix, cs, tail))
+    return out
+
+
+def load_names() -> frozenset[str]:
+    text = resources.files("pvscan.patterns").joinpath("data/fornavn.txt").read_text("utf-8")
+    names: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        for n in line.split():
+            names.update(n.split("-"))
+    return frozenset(names)
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """A regex alternation factored by common prefixes (fast for hundreds of terms);
+    longer alternatives come first so the longest term wins."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        end = "" in node
+        alts = []
+        for ch in sorted(k for k in node if k):
+            piece = r"\s+" if ch == " " else regex.escape(ch)
+            alts.append(piece + build(node[ch]))
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        if end:
+            return "(?:" + body + ")?"
+        return body
+
+    return build(trie)
+
+
+#: Personal pronouns: a sentence with one is about someone. "han/hun" (generic) is not.
+PERSON_WORDS = (
+    r"(?<![\w/])(?:[Jj]eg|[Ee]g|meg|[Mm]in|[Hh]an|[Hh]un|[Hh]o|henne|ham|honom|[Hh]ennar|[Hh]ennes|"
+    r"[Ss]onen|[Ss]ønnen|[Dd]ottera|[Dd]atteren|[Dd]otter|[Mm]annen|[Kk]ona)(?![\w/])"
+)
+PERSON_RE = regex.compile(PERSON_WORDS)
+ICD_RE = regex.compile(r"(?<![\w/.\-])[A-Z]\d\d(?:\.?\d{1,2})?(?![\w/\-])")
+ICD_MARKER = regex.compile(
+    r"(?i)(?<!\w)(?:diagnos\w*|hoveddiagnose|bidiagnose|dg\.?|icd(?:-?10)?|icpc(?:-?2)?|kode\w*)(?!\w)"
+)
+FNR_SHAPE = regex.compile(r"(?<!\d)\d{6}[ \-]?\d{5}(?!\d)")
+#: Where a sentence (the unit a person link must share with a term) ends: sentence
+#: punctuation, a blank line, or a line break before a capital (a heading, a form
+#: label, a new table line; hard-wrapped prose continues in lower case).
+SENT_END = regex.compile(r"[.!?](?:\s|$)|\n\s*\n|\r?\n(?=[ \t]*[A-ZÆØÅ0-9])")
+
+
+@dataclass
+class Hit:
+    type: str
+    term: str
+    weight: str
+    linked: bool
+    table_cell: bool
+    location: str
+    start: int
+    end: int
+
+
+class CategoryDetector(Detector):
+    """Lexicon-based special categories, reported only when tied to a person."""
+
+    id = "no_categories"
+    version = "1"
+    types = TYPES
+    description = {
+        "nb": "Helseopplysninger, barnevern, religion, etnisitet, fagforening, seksualitet, politikk og straff (ordliste, krever kobling til en person)",
+        "nn": "Helseopplysningar, barnevern, religion, etnisitet, fagforeining, seksualitet, politikk og straff (ordliste, krev kopling til ein person)",
+        "en": "Health, child welfare, religion, ethnicity, trade union, sexuality, politics and criminal data (lexicon; needs a link to a person)",
+    }
+
+    def __init__(self, settings: Settings | None = None, terms: list[Term] | None = None):
+        terms = terms if terms is not None else load_lexicon()
+        self.terms: dict[str, Term] = {}
+        self.cs_terms: dict[str, Term] = {}
+        for t in terms:
+            (self.cs_terms if t.case_sensitive else self.terms)[t.term] = t
+        # The stdlib engine runs these big literal tries several times faster than
+        # ``regex`` (measured); ``regex`` is kept for the small patterns.
+        self.main = re.compile(r"(?<!\w)(?P<t>" + trie_regex(self.terms) + r")(?P<x>\w*)")
+        tails = [k for k, t in self.terms.items() if t.tail]
+        self.tail = re.compile(r"(?P<t>" + trie_regex(tails) + r")(?P<x>\w*)") if tails else None
+        self.cs = (
+            re.compile(r"(?<![\w\-])(?P<t>" + trie_regex(self.cs_terms) + r")(?P<x>)(?![\w\-])")
+            if self.cs_terms
+            else None
+        )
+        self.names = load_names()
+        self.name_re = re.compile(r"(?<![\w])(?:" + trie_regex(sorted(self.names)) + r")(?![\w])")
+
+    # ------------------------------------------------------------ per segment
+    def _lookup(self, table: dict[str, Term], m: regex.Match) -> Term | None:
+        key = " ".join(m.group("t").split())
+        t = table.get(key)
+        if t is None:
+            return None
+        if not t.prefix and m.group("x") not in INFLECTIONS and len(key) < 6:
+            return None
+        return t
+
+    def _linked(self, text: str, s: int, e: int, tabular: bool) -> bool:
+        lo, hi = max(0, s - 200), min(len(text), e + 200)
+        if tabular:
+            lo = max(lo, text.rfind("\n", 0, s) + 1)
+            nl = text.find("\n", e)
+            hi = min(hi, nl if nl >= 0 else len(text))
+        else:
+            for m in SENT_END.finditer(text, lo, s):
+                lo = m.end()
+            m = SENT_END.search(text, e, hi)
+            if m is not None:
+                hi = m.start()
+        return bool(
+            PERSON_RE.search(text, lo, hi)
+            or self.name_re.search(text, lo, hi)
+            or FNR_SHAPE.search(text, lo, hi)
+        )
+
+    def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
+        text = segment.text
+        low = text.lower()
+        if len(low) != len(text):  # a rare character changed length: positions would drift
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        hits: list[Hit] = doc.setdefault("category_hits", [])
+        # A table row (CSV line, "a | b | c" row): the person link must be in the same row.
+        tabular = any(d in text for d in ("\t", ";", " | "))
+        # A lone spreadsheet cell under a short column title: the row is not in view, so
+        # a document that lists named people links it (see finish).
+        cell = (
+            bool(segment.context)
+            and len(segment.context) <= 60
+            and len(text) <= 80
+            and "\n" not in text.strip()
+            and not tabular
+        )
+        found: list[tuple[Term, int, int]] = []
+        for m in self.main.finditer(low):
+            t = self._lookup(self.terms, m)
+            if t is not None:
+                found.append((t, m.start(), m.end()))
+        if self.tail is not None:
+            for m in self.tail.finditer(low):
+                s0 = m.start()
+                if s0 < 3 or not low[s0 - 3 : s0].isalpha():
+                    continue  # word-initial: the main pass has it; a tail needs a 3+ letter head
+                t = self.terms.get(m.group("t"))
+                if t is not None and t.tail:
+                    found.append((t, m.start(), m.end()))
+        if self.cs is not None:
+            for m in self.cs.finditer(text):
+                t = self.cs_terms.get(m.group("t"))
+                if t is not None:
+                    found.append((t, m.start(), m.end()))
+        if "\n" in text or len(text) > 3:
+            for m in ICD_RE.finditer(text):
+                s, e = m.span()
+                if ICD_MARKER.search(text, max(0, s - 80), min(len(text), e + 20)) or (
+                    segment.context and ICD_MARKER.search(segment.context)
+                ):
+                    found.append((Term(m.group(0), "helse", "strong", False, True, False), s, e))
+        for t, s, e in found:
+            hits.append(
+                Hit(t.type, t.term, t.weight, self._linked(text, s, e, tabular), cell, segment.location, s, e)
+            )
+        if cell or "\n" in text:
+            n = doc.get("names_seen", 0)
+            if n < 3 and self.name_re.search(text):
+                doc["names_seen"] = n + 1
+        return ()
+
+    # ------------------------------------------------------------ per item
+    def finish(self, doc: DocState) -> Iterable[Finding]:
+        hits: list[Hit] = doc.get("category_hits", [])
+        if not hits:
+            return ()
+        has_id = any(f.type == "fodselsnummer" and confidence_rank(f.confidence) >= 1 for f in doc.findings)
+        person_table = doc.get("names_seen", 0) >= 2
+        out: list[Finding] = []
+        for typ in {h.type for h in hits}:
+            mine = [h for h in hits if h.type == typ]
+            linked: dict[str, Hit] = {}
+            for h in mine:
+                if h.linked or has_id or (h.table_cell and person_table):
+                    linked.setdefault(h.term, h)
+            score = sum(WEIGHTS[h.weight] for h in linked.values() if h.weight != "weak")
+            if score > 0 and any(h.weight == "weak" for h in linked.values()):
+                score += WEIGHTS["weak"]  # supporting words add a little, never enough alone
+            if score >= 3:
+                conf = "high"
+            elif score >= 2:
+                conf = "medium"
+            else:
+                conf = "low"
+            seen: set[str] = set()
+            for h in mine:
+                if h.term in seen:
+                    continue
+                seen.add(h.term)
+                c = conf if h.term in linked else "low"
+                out.append(
+                    Finding(
+                        typ,
+                        h.term,
+                        location=h.location,
+                        confidence=c,
+                        detector=self.id,
+                        start=h.start,
+                        end=h.end,
+                    )
+                )
+        return out
