@@ -124,7 +124,7 @@ def scan(
     reads everything. Raises :class:`ScanLocked` if another scan holds the inventory,
     :class:`ScanInterrupted` on SIGINT/SIGTERM (after committing what is done).
     """
-    settings = settings or Settings()
+    settings = own_files_excluded(settings or Settings(), db)
     roots = [normalise_root(r) for r in roots]
     workers = os.cpu_count() or 1 if workers is None else workers
     pm = pm or make_plugin_manager()
@@ -200,6 +200,19 @@ def scan(
     except Exception:  # noqa: BLE001 - a notification plugin must not fail a finished scan
         pass
     return summary
+
+
+def own_files_excluded(settings: Settings, db: str) -> Settings:
+    """Never scan pvscan's own inventory (and its WAL) or key: scanning a home folder
+    that holds the default inventory would read the database while writing it."""
+    from dataclasses import replace
+
+    from .paths import data_dir
+
+    own = (os.path.abspath(db) + "*", str(data_dir()))
+    if all(p in settings.exclude for p in own):
+        return settings
+    return replace(settings, exclude=tuple(dict.fromkeys(settings.exclude + own)))
 
 
 def normalise_root(root: str) -> str:
