@@ -74,7 +74,10 @@ def mask(type_: str, value: str) -> str:
     if type_ == "telefon":
         digits = "".join(c for c in v if c.isdigit())
         return digits[:2] + "*" * max(0, len(digits) - 4) + digits[-2:] if len(digits) > 4 else "****"
-    if v.isdigit() and len(v) > 4:
+    if any(c.isdigit() for c in v) and len(v) > 4:
+        # Digits mean an identifier of some kind (a custom rule's employee number, a
+        # case number): keep only its ends.
         return v[:2] + "*" * (len(v) - 4) + v[-2:]
-    # Lexicon terms (helse, barnevern …) are words, not identifiers: keep them.
+    # Lexicon terms (helse, barnevern …) and word-list rules are words, not
+    # identifiers: keep them so a reader knows what was found.
     return v

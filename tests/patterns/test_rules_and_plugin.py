@@ -124,3 +124,11 @@ def test_masking_and_keyed_hash(tmp_path, monkeypatch):
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     masking._KEY_CACHE.clear()
     assert masking.keyed_hash("01019012345") == h1
+
+
+def test_custom_rule_values_with_digits_are_masked():
+    from pvscan.patterns.masking import mask
+
+    assert mask("ansattnummer", "ANS-123456") == "AN******56"
+    assert mask("kodeord", "prosjekt blå") == "prosjekt blå"
+    assert mask("helse", "sjukmelding") == "sjukmelding"
