@@ -144,6 +144,67 @@ CONTEXT_RE = regex.compile(
     regex.IGNORECASE,
 )
 
+
+def _gate_entry(word: str) -> tuple[str, bool]:
+    """(lead, exact) for a keyword pattern source: ``lead`` is its literal leading
+    letters; ``exact`` when the whole word run at a match start must be just the lead
+    (the pattern ends there or goes on with a required non-word character, as in
+    ``f\\.\\s?nr`` or ``utbetales til``), else the run only starts with it."""
+    i = 0
+    while i < len(word) and word[i].isalnum():
+        i += 1
+    lead, rest = word[:i].casefold(), word[i:]
+    exact = rest == "" or rest[0] in " -" or rest.startswith(("\\.\\s", "\\.\\w"))
+    return lead, exact
+
+
+_EXACT: set[str] = set()
+_PREFIX: dict[str, list[str]] = {}
+for _w in (*FNR_WORDS, *KONTO_WORDS, *NEG_WORDS):
+    _lead, _exact = _gate_entry(_w)
+    if _exact:
+        _EXACT.add(_lead)
+    else:
+        _PREFIX.setdefault(_lead[:2], []).append(_lead)
+#: First two letters of every lead (one-letter leads are checked in _EXACT).
+_FIRST2 = frozenset({x[:2] for x in _EXACT} | set(_PREFIX))
+#: A word start and the run of word characters from there (``regex``'s ``\w``, like
+#: CONTEXT_RE's own ``(?<![\w])``).
+_WORD_RUN = regex.compile(r"(?<![\w])\w+")
+
+
+def _may_start_keyword(run: str) -> bool:
+    run = run.casefold()
+    if run in _EXACT:
+        return True
+    leads = _PREFIX.get(run[:2])
+    return leads is not None and any(run.startswith(x) for x in leads)
+
+
+def context_matches(text: str, lo: int, hi: int) -> list[regex.Match]:
+    """Exactly ``list(CONTEXT_RE.finditer(text, lo, hi))``, several times faster.
+
+    Every keyword match starts at a word start whose word-character run is the
+    keyword's literal lead (or starts with it), so the big case-insensitive
+    alternation is tried only at those few word starts, in order and without
+    overlaps, as ``finditer`` would.
+    """
+    out: list[regex.Match] = []
+    last = lo
+    for w in _WORD_RUN.finditer(text, lo, hi):
+        run = w.group()
+        if run[:2].casefold() not in _FIRST2 and run[:1].casefold() not in _EXACT:
+            continue  # cheap reject for most words (no keyword begins this way)
+        p = w.start()
+        if p < last or not _may_start_keyword(run):
+            continue
+        m = CONTEXT_RE.match(text, p, hi)
+        if m is not None:
+            out.append(m)
+            last = m.end()
+    return out
+
+
 #: Characters looked at before a candidate. Labels sit right before their values.
 WINDOW_BEFORE = 60
 WINDOW_AFTER = 20
@@ -159,7 +220,7 @@ def nearest_context(text: str, start: int, end: int) -> str | None:
     (or right after ``end`` when nothing precedes it), or None."""
     lo = max(0, start - WINDOW_BEFORE)
     best = None
-    for m in CONTEXT_RE.finditer(text, lo, start):
+    for m in context_matches(text, lo, start):
         if m.lastgroup == "neg" and (start - m.end() > NEG_REACH or "\n" in text[m.end() : start]):
             continue
         best = m.lastgroup
@@ -167,7 +228,9 @@ def nearest_context(text: str, start: int, end: int) -> str | None:
         return best
     # "01019012345 (fnr)" style: only the few characters after the value count.
     # (no endpos: it would make a cut word like "ref|erat" look whole)
-    m = CONTEXT_RE.search(text[end : end + WINDOW_AFTER + 30])
+    after = text[end : end + WINDOW_AFTER + 30]
+    found = context_matches(after, 0, len(after))
+    m = found[0] if found else None
     if m is not None and m.start() < WINDOW_AFTER and "\n" not in text[end : end + m.start()]:
         return m.lastgroup
     return None
@@ -207,7 +270,7 @@ def header_for(text: str, start: int, header: str) -> str:
 def classify_words(words: str) -> str | None:
     """The class of a column header. A header naming both kinds ("Fnr/Org.nr") is read
     by its identifier word: the value's own shape and checksum tell the rest."""
-    found = {m.lastgroup for m in CONTEXT_RE.finditer(words)}
+    found = {m.lastgroup for m in context_matches(words, 0, len(words))}
     for cls in ("fnr", "konto", "neg"):
         if cls in found:
             return cls

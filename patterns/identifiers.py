@@ -27,11 +27,11 @@ from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings
 
 from .context import (
-    CONTEXT_RE,
     NEG_REACH,
     WINDOW_BEFORE,
     classify_words,
     column_of,
+    context_matches,
     header_for,
     nearest_context,
 )
@@ -64,16 +64,45 @@ CANDIDATES = regex.compile(
 CLUSTERS = regex.compile(r"\d[\d \u00a0\u2009\u202f.\-\u2010-\u2013\r\n\t]{6,}\d")
 
 
+def _pure_run_hopeless(text: str, a: int, b: int) -> bool:
+    """A cluster that is one bare digit run no candidate can come from: candidates never
+    start or end inside a longer digit run, so a bare run is a candidate only as a whole
+    (8, 10, 11 or 12 digits: phone, lost-zero fødselsnummer, fødselsnummer/account,
+    0047-phone) or as an IBAN after ``NO`` (13 digits). Skipping the rest (order
+    numbers, EAN codes, timestamps) saves the candidate pattern a call."""
+    n = b - a
+    if n in (8, 10, 11, 12):
+        return False
+    if n == 13 and a >= 2 and text[a - 2 : a] in ("NO", "No", "nO", "no"):
+        return False
+    return text[a:b].isdigit() and text[a:b].isascii()
+
+
 def iter_candidates(text: str) -> list[regex.Match]:
     """All candidate matches of ``text`` (shared by the identifier and contact detectors)."""
     out: list[regex.Match] = []
     pos = 0
+    n = len(text)
     for c in CLUSTERS.finditer(text):
-        lo = max(pos, c.start() - 4)
-        for m in CANDIDATES.finditer(text, lo, min(len(text), c.end() + 2)):
+        a, b = c.span()
+        if _pure_run_hopeless(text, a, b):
+            continue
+        lo = max(pos, a - 4)
+        for m in CANDIDATES.finditer(text, lo, min(n, b + 2)):
             out.append(m)
             pos = m.end()
     return out
+
+
+def shared_candidates(text: str, doc: DocState) -> list[regex.Match]:
+    """``iter_candidates(text)``, computed once per segment for whichever of the
+    identifier and contact detectors runs first."""
+    cached = doc.get("_candidates")
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    cands = iter_candidates(text)
+    doc["_candidates"] = (text, cands)
+    return cands
 
 
 EMAIL = regex.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[A-Za-z]{2,24}(?![\w-])")
@@ -139,9 +168,7 @@ class IdentifierDetector(Detector):
                 doc["id_table_header"] = header
             if "id_table_header" in doc:
                 segment = Segment(text, segment.location, doc["id_table_header"])
-        cands = iter_candidates(text)
-        doc["_candidates"] = (text, cands)
-        for m in cands:
+        for m in shared_candidates(text, doc):
             kind = m.lastgroup
             if kind == "ks":
                 kind = "k425"
@@ -204,7 +231,7 @@ class IdentifierDetector(Detector):
         lo = max(0, s - 2 * WINDOW_BEFORE)
         last_konto = None
         fnr_seen = False
-        for m in CONTEXT_RE.finditer(text, lo, s):
+        for m in context_matches(text, lo, s):
             if m.lastgroup == "fnr":
                 fnr_seen = True
             elif m.lastgroup == "konto":
@@ -256,7 +283,7 @@ def _konto_word_before(text: str, s: int) -> bool:
     """An account word within ``KONTO_REACH`` characters before ``s`` with no
     distractor word after it."""
     konto = False
-    for m in CONTEXT_RE.finditer(text, max(0, s - KONTO_REACH), s):
+    for m in context_matches(text, max(0, s - KONTO_REACH), s):
         if m.lastgroup == "konto":
             konto = True
         elif m.lastgroup == "neg" and s - m.end() <= NEG_REACH and "\n" not in text[m.end() : s]:
@@ -310,9 +337,7 @@ class ContactDetector(Detector):
                 out.append(
                     Finding("epost", m.group(0).lower(), confidence="medium", start=m.start(), end=m.end())
                 )
-        cached = doc.get("_candidates")
-        cands = cached[1] if cached is not None and cached[0] is text else iter_candidates(text)
-        for m in cands:
+        for m in shared_candidates(text, doc):
             if m.lastgroup != "tel":
                 continue
             raw = m.group(0)

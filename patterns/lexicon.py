@@ -26,6 +26,11 @@ import regex
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings, confidence_rank
 
+try:  # native multi-string search; without it the full patterns scan every segment
+    import ahocorasick_rs as _ac
+except ImportError:  # pragma: no cover - it is a declared dependency
+    _ac = None
+
 WEIGHTS = {"strong": 2.0, "medium": 1.0, "weak": 0.5}
 #: Inflection endings allowed after a whole-word term (bokmål and nynorsk).
 INFLECTIONS = {
@@ -125,6 +130,25 @@ PERSON_WORDS = (
     r"[Ss]onen|[Ss]ønnen|[Dd]ottera|[Dd]atteren|[Dd]otter|[Mm]annen|[Kk]ona)(?![\w/])"
 )
 PERSON_RE = regex.compile(PERSON_WORDS)
+
+
+def _expand_person_words(pattern: str) -> frozenset[str]:
+    """The words PERSON_WORDS matches (``[Jj]eg`` -> Jeg, jeg)."""
+    inner = pattern[pattern.index("(?:") + 3 : pattern.index(")(?!")]
+    out: set[str] = set()
+    for alt in inner.split("|"):
+        if alt.startswith("["):
+            out.update(c + alt[4:] for c in alt[1:3])
+        else:
+            out.add(alt)
+    return frozenset(out)
+
+
+#: PERSON_RE as a set: it matches exactly a whole run of ``[\w/]`` that is one of these.
+PERSON_SET = _expand_person_words(PERSON_WORDS)
+_PERSON_RUN = regex.compile(r"(?<![\w/])[\w/]+")
+#: name_re's runs (``re`` word characters, like name_re itself).
+_NAME_RUN = re.compile(r"(?<!\w)\w+")
 ICD_RE = regex.compile(r"(?<![\w/.\-])[A-Z]\d\d(?:\.?\d{1,2})?(?![\w/\-])")
 ICD_MARKER = regex.compile(
     r"(?i)(?<!\w)(?:diagnos\w*|hoveddiagnose|bidiagnose|dg\.?|icd(?:-?10)?|icpc(?:-?2)?|kode\w*)(?!\w)"
@@ -134,6 +158,56 @@ FNR_SHAPE = regex.compile(r"(?<!\d)\d{6}[ \-]?\d{5}(?!\d)")
 #: punctuation, a blank line, or a line break before a capital (a heading, a form
 #: label, a new table line; hard-wrapped prose continues in lower case).
 SENT_END = regex.compile(r"[.!?](?:\s|$)|\n\s*\n|\r?\n(?=[ \t]*[A-ZÆØÅ0-9])")
+
+
+# ------------------------------------------------------------------ prefilter
+_MAIN, _TAIL, _CS, _ICD = 1, 2, 4, 8
+#: Every character ``\s`` matches: a multi-word term's first word is followed by one.
+#: (Listed, not computed: scanning every code point costs a tenth of a second at import.)
+_WHITESPACE = tuple(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_NONSPACE = re.compile(r"\S*")
+#: Literal cores of ICD_MARKER (lower case): no marker, no code can count.
+_ICD_CORES = ("diagnos", "diagnoſ", "dg", "icd", "icpc", "kode")
+
+
+def _is_word(c: str) -> bool:
+    r"""``re``'s ``\w`` for one character."""
+    return c.isalnum() or c == "_"
+
+
+class _Gate:
+    """One Aho-Corasick automaton over the lower-cased segment that finds every place
+    where a lexicon pattern *could* match: each term (a multi-word term as its first
+    word plus any white-space character), each compound-tail term, each acronym
+    (lower-cased; the case-sensitive pattern confirms it) and the diagnosis markers.
+    Every pattern match starts at such a place, so running the patterns only there
+    finds exactly what a full scan finds."""
+
+    def __init__(self, terms: dict[str, Term], cs_terms: dict[str, Term]) -> None:
+        kinds: dict[str, int] = {}
+
+        def add(p: str, k: int) -> None:
+            kinds[p] = kinds.get(p, 0) | k
+
+        for key, t in terms.items():
+            if " " in key:
+                first = key.split(" ", 1)[0]
+                for w in _WHITESPACE:
+                    add(first + w, _MAIN)
+            else:
+                add(key, _MAIN)
+            if t.tail:
+                add(key, _TAIL)
+        for key in cs_terms:
+            add(key.lower(), _CS)
+        for core in _ICD_CORES:
+            add(core, _ICD)
+        patterns = sorted(kinds)
+        self.kinds = [kinds[p] for p in patterns]
+        self.ac = _ac.AhoCorasick(patterns, implementation=_ac.Implementation.DFA)
 
 
 @dataclass
@@ -166,6 +240,11 @@ class CategoryDetector(Detector):
         self.cs_terms: dict[str, Term] = {}
         for t in terms:
             (self.cs_terms if t.case_sensitive else self.terms)[t.term] = t
+        # Patterns are compiled on the first detect(): the parent process builds every
+        # detector for an unchanged re-scan that reads nothing.
+        self._ready = False
+
+    def _compile(self) -> None:
         # The stdlib engine runs these big literal tries several times faster than
         # ``regex`` (measured); ``regex`` is kept for the small patterns.
         self.main = re.compile(r"(?<!\w)(?P<t>" + trie_regex(self.terms) + r")(?P<x>\w*)")
@@ -178,6 +257,8 @@ class CategoryDetector(Detector):
         )
         self.names = load_names()
         self.name_re = re.compile(r"(?<![\w])(?:" + trie_regex(sorted(self.names)) + r")(?![\w])")
+        self.gate = _Gate(self.terms, self.cs_terms) if _ac is not None else None
+        self._ready = True
 
     # ------------------------------------------------------------ per segment
     def _lookup(self, table: dict[str, Term], m: regex.Match) -> Term | None:
@@ -201,13 +282,113 @@ class CategoryDetector(Detector):
             m = SENT_END.search(text, e, hi)
             if m is not None:
                 hi = m.start()
+        # Same answers as PERSON_RE / name_re searches over [lo, hi) (a person word or a
+        # name is a whole run of word characters), but one C-level tokenisation each
+        # and a set test instead of a big alternation tried at every position.
         return bool(
-            PERSON_RE.search(text, lo, hi)
-            or self.name_re.search(text, lo, hi)
+            not PERSON_SET.isdisjoint(_PERSON_RUN.findall(text, lo, hi))
+            or not self.names.isdisjoint(_NAME_RUN.findall(text, lo, hi))
             or FNR_SHAPE.search(text, lo, hi)
         )
 
+    def _find_reference(self, text: str, low: str, context: str) -> list[tuple[Term, int, int]]:
+        """Every term hit by running the full patterns over the segment (the definition;
+        used when the Aho-Corasick prefilter is not installed)."""
+        found: list[tuple[Term, int, int]] = []
+        for m in self.main.finditer(low):
+            t = self._lookup(self.terms, m)
+            if t is not None:
+                found.append((t, m.start(), m.end()))
+        if self.tail is not None:
+            for m in self.tail.finditer(low):
+                self._tail_hit(low, m, found)
+        if self.cs is not None:
+            for m in self.cs.finditer(text):
+                t = self.cs_terms.get(m.group("t"))
+                if t is not None:
+                    found.append((t, m.start(), m.end()))
+        self._icd(text, context, found)
+        return found
+
+    def _find_fast(self, text: str, low: str, context: str) -> list[tuple[Term, int, int]]:
+        """The same hits as :meth:`_find_reference`, in the same order, but the patterns
+        run only where one Aho-Corasick pass over the segment (native code) saw a term
+        start. Text without a trigger costs that one pass."""
+        gate = self.gate
+        assert gate is not None
+        main_at: set[int] = set()
+        tail_at: list[int] = []
+        cs_at: set[int] = set()
+        icd = False
+        kinds = gate.kinds
+        for idx, s, _e in gate.ac.find_matches_as_indexes(low, overlapping=True):
+            k = kinds[idx]
+            if k & _MAIN and (s == 0 or not _is_word(low[s - 1])):
+                main_at.add(s)
+            if k & _TAIL and s >= 3 and low[s - 3 : s].isalpha():
+                tail_at.append(s)
+            if k & _CS:
+                cs_at.add(s)
+            if k & _ICD:
+                icd = True
+        found: list[tuple[Term, int, int]] = []
+        # main: finditer's left-to-right, non-overlapping walk over the word starts seen
+        last = -1
+        for p in sorted(main_at):
+            if p < last:
+                continue
+            m = self.main.match(low, p)
+            if m is None:
+                continue
+            last = m.end()
+            t = self._lookup(self.terms, m)
+            if t is not None:
+                found.append((t, m.start(), m.end()))
+        # tails: a tail match never crosses white space, so the whitespace-delimited
+        # chunk around each inner occurrence is searched exactly as the whole text would be
+        if tail_at and self.tail is not None:
+            chunks: set[tuple[int, int]] = set()
+            for s in tail_at:
+                a = s
+                while a > 0 and not low[a - 1].isspace():
+                    a -= 1
+                chunks.add((a, _NONSPACE.match(low, s).end()))
+            for a, b in sorted(chunks):
+                for m in self.tail.finditer(low, a, b):
+                    self._tail_hit(low, m, found)
+        if cs_at and self.cs is not None:
+            for p in sorted(cs_at):
+                m = self.cs.match(text, p)
+                if m is not None:
+                    t = self.cs_terms.get(m.group("t"))
+                    if t is not None:
+                        found.append((t, m.start(), m.end()))
+        if icd or (context and ICD_MARKER.search(context)):
+            self._icd(text, context, found)
+        return found
+
+    def _tail_hit(self, low: str, m: re.Match, found: list[tuple[Term, int, int]]) -> None:
+        s0 = m.start()
+        if s0 < 3 or not low[s0 - 3 : s0].isalpha():
+            return  # word-initial: the main pass has it; a tail needs a 3+ letter head
+        t = self.terms.get(m.group("t"))
+        if t is not None and t.tail:
+            found.append((t, m.start(), m.end()))
+
+    @staticmethod
+    def _icd(text: str, context: str, found: list[tuple[Term, int, int]]) -> None:
+        """ICD-10/ICPC-2 codes, counted only next to a diagnosis marker."""
+        if "\n" in text or len(text) > 3:
+            for m in ICD_RE.finditer(text):
+                s, e = m.span()
+                if ICD_MARKER.search(text, max(0, s - 80), min(len(text), e + 20)) or (
+                    context and ICD_MARKER.search(context)
+                ):
+                    found.append((Term(m.group(0), "helse", "strong", False, True, False), s, e))
+
     def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
+        if not self._ready:
+            self._compile()
         text = segment.text
         low = text.lower()
         if len(low) != len(text):  # a rare character changed length: positions would drift
@@ -224,31 +405,10 @@ class CategoryDetector(Detector):
             and "\n" not in text.strip()
             and not tabular
         )
-        found: list[tuple[Term, int, int]] = []
-        for m in self.main.finditer(low):
-            t = self._lookup(self.terms, m)
-            if t is not None:
-                found.append((t, m.start(), m.end()))
-        if self.tail is not None:
-            for m in self.tail.finditer(low):
-                s0 = m.start()
-                if s0 < 3 or not low[s0 - 3 : s0].isalpha():
-                    continue  # word-initial: the main pass has it; a tail needs a 3+ letter head
-                t = self.terms.get(m.group("t"))
-                if t is not None and t.tail:
-                    found.append((t, m.start(), m.end()))
-        if self.cs is not None:
-            for m in self.cs.finditer(text):
-                t = self.cs_terms.get(m.group("t"))
-                if t is not None:
-                    found.append((t, m.start(), m.end()))
-        if "\n" in text or len(text) > 3:
-            for m in ICD_RE.finditer(text):
-                s, e = m.span()
-                if ICD_MARKER.search(text, max(0, s - 80), min(len(text), e + 20)) or (
-                    segment.context and ICD_MARKER.search(segment.context)
-                ):
-                    found.append((Term(m.group(0), "helse", "strong", False, True, False), s, e))
+        if self.gate is not None:
+            found = self._find_fast(text, low, segment.context)
+        else:
+            found = self._find_reference(text, low, segment.context)
         for t, s, e in found:
             hits.append(
                 Hit(t.type, t.term, t.weight, self._linked(text, s, e, tabular), cell, segment.location, s, e)

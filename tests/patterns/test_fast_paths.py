@@ -1,0 +1,192 @@
+"""The fast paths of the detectors must find exactly what the plain patterns find.
+
+Each fast path (Aho-Corasick prefilter for the lexicon, word-start gate for context
+words, set tests for the person link, skipped hopeless digit runs, unrolled check
+digits) is compared against the pattern it stands in for on randomised text that
+is dense in the tricky cases (odd white space in multi-word terms, compound tails,
+acronyms at word edges, cut windows, digit runs of every length).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from pvscan.interfaces import DocState
+from pvscan.model import Segment, Settings
+from pvscan.patterns import context as ctx
+from pvscan.patterns import identifiers as ids
+from pvscan.patterns import lexicon as lex
+from pvscan.patterns import numbers
+from pvscan.patterns.identifiers import ContactDetector, IdentifierDetector
+
+W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def _check(weights: tuple[int, ...], digits: str) -> int | None:
+    k = (11 - sum(w * int(c) for w, c in zip(weights, digits, strict=False)) % 11) % 11
+    return None if k == 10 else k
+
+
+def _test_fnr(rnd: random.Random) -> str:
+    """A synthetic-looking valid number: day 41-71 (D-number range), 1964 rules."""
+    while True:
+        nine = f"{rnd.randint(41, 68):02d}{rnd.randint(1, 12):02d}{rnd.randint(0, 99):02d}{rnd.randint(0, 499):03d}"
+        k1 = _check(W1, nine)
+        if k1 is None:
+            continue
+        k2 = _check(W2, nine + str(k1))
+        if k2 is not None:
+            return f"{nine}{k1}{k2}"
+
+
+@pytest.fixture(scope="module")
+def cat() -> lex.CategoryDetector:
+    d = lex.CategoryDetector()
+    d._compile()
+    return d
+
+
+def _low(text: str) -> str:
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return low
+
+
+def test_whitespace_table_is_everything_re_calls_space() -> None:
+    import re
+
+    want = {chr(c) for c in range(0x110000) if re.match(r"\s", chr(c))}
+    assert set(lex._WHITESPACE) == want
+
+
+def test_lexicon_is_compiled_lazily() -> None:
+    d = lex.CategoryDetector()
+    assert not hasattr(d, "main")
+    d.detect(Segment("Pasienten har diabetes.", "avsnitt 1"), DocState("x"))
+    assert hasattr(d, "main")
+
+
+def test_lexicon_prefilter_finds_what_the_full_scan_finds(cat: lex.CategoryDetector) -> None:
+    assert cat.gate is not None, "ahocorasick-rs is a dependency"
+    rnd = random.Random(7)
+    terms = list(cat.terms) + list(cat.cs_terms)
+    seps = [" ", "\n", "-", "(", ".", ",", "/", "«", "x", "ab", "abc", "", "\u00a0", "_", "1", "ø"]
+    ends = ["", "e", "en", "ene", "ar", "x", "inga", "s", "-", "."]
+    hits = 0
+    for i in range(3000):
+        parts = []
+        for _ in range(rnd.randint(1, 8)):
+            w = rnd.choice(terms)
+            r = rnd.random()
+            if r < 0.2:
+                w = w.upper()
+            elif r < 0.4:
+                w = w.capitalize()
+            if " " in w and rnd.random() < 0.6:
+                w = w.replace(" ", rnd.choice((*lex._WHITESPACE, "  ", " \n ")))
+            parts.append(rnd.choice(seps) + w + rnd.choice(ends))
+            if rnd.random() < 0.2:
+                parts.append(rnd.choice(["diagnose", "ICD-10", "F32.1", "J45", "dg.", "kode"]))
+        text = rnd.choice(["", " ", "\n"]).join(parts)
+        low = _low(text)
+        context = "Diagnose" if i % 5 == 0 else ""
+        want = cat._find_reference(text, low, context)
+        assert cat._find_fast(text, low, context) == want, text
+        hits += len(want)
+    assert hits > 3000  # the text really is full of terms
+
+
+def test_person_link_sets_match_the_patterns(cat: lex.CategoryDetector) -> None:
+    rnd = random.Random(3)
+    words = [*lex.PERSON_SET, *sorted(cat.names)[:60], "x", "/", "a/b", "Jeg/", "/han", "henne_", "ø", "KARI"]
+    words += ["Hans-", "-Kari", "\n", ". ", "1", "010190 12345"]
+    for _ in range(800):
+        text = " ".join(
+            rnd.choice(words) + rnd.choice(["", "/", "x", ",", "-"]) for _ in range(rnd.randint(1, 30))
+        )
+        for _ in range(10):
+            lo = rnd.randrange(0, len(text) + 1)
+            hi = rnd.randrange(lo, len(text) + 1)
+            want = bool(lex.PERSON_RE.search(text, lo, hi) or cat.name_re.search(text, lo, hi))
+            got = not lex.PERSON_SET.isdisjoint(
+                lex._PERSON_RUN.findall(text, lo, hi)
+            ) or not cat.names.isdisjoint(lex._NAME_RUN.findall(text, lo, hi))
+            assert got == want, (text, lo, hi)
+
+
+def test_context_gate_matches_finditer() -> None:
+    rnd = random.Random(5)
+    words = [
+        w.replace("\\w*", "er").replace("\\.?", ".").replace("\\s?", " ").replace("\\.", ".")
+        for w in ctx.FNR_WORDS
+    ]
+    words += [
+        w.replace("\\w*", "").replace("\\.?", "").replace("\\s?", "")
+        for w in (*ctx.KONTO_WORDS, *ctx.NEG_WORDS)
+    ]
+    words += ["for", "frå", "Fnrx", "KONTONR", "Kto.nr", "ktonr", "f.nr.", "F-NR", "id", "x", "12", "ſak"]
+    for _ in range(1500):
+        text = "".join(
+            rnd.choice(words) + rnd.choice([" ", ": ", "", "\n", "-", "."]) for _ in range(rnd.randint(1, 12))
+        )
+        lo = rnd.randrange(0, len(text) + 1)
+        hi = rnd.randrange(lo, len(text) + 1)
+        want = [(m.span(), m.lastgroup) for m in ctx.CONTEXT_RE.finditer(text, lo, hi)]
+        got = [(m.span(), m.lastgroup) for m in ctx.context_matches(text, lo, hi)]
+        assert got == want, (text, lo, hi)
+
+
+def _candidates_reference(text: str) -> list[tuple[tuple[int, int], str | None]]:
+    out = []
+    pos = 0
+    for c in ids.CLUSTERS.finditer(text):
+        for m in ids.CANDIDATES.finditer(text, max(pos, c.start() - 4), min(len(text), c.end() + 2)):
+            out.append((m.span(), m.lastgroup))
+            pos = m.end()
+    return out
+
+
+def test_skipped_digit_runs_never_hold_a_candidate() -> None:
+    rnd = random.Random(11)
+    pieces = ["NO", "no", "+", "00", "47", " ", ".", "-", "/", "\n", "x", "Tlf "]
+    for _ in range(3000):
+        text = "".join(
+            rnd.choice(pieces) + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 16)))
+            for _ in range(rnd.randint(1, 6))
+        )
+        got = [(m.span(), m.lastgroup) for m in ids.iter_candidates(text)]
+        assert got == _candidates_reference(text), text
+
+
+def test_unrolled_check_digits_agree() -> None:
+    rnd = random.Random(13)
+    for _ in range(20000):
+        d = "".join(rnd.choice("0123456789") for _ in range(11))
+        s2 = sum(w * int(c) for w, c in zip(W2, d, strict=False)) + int(d[10])
+        s1 = sum(w * int(c) for w, c in zip(W1, d, strict=False)) + int(d[9])
+        assert numbers.mod11_ok(d) == (s2 % 11 == 0)
+        assert numbers.k1_remainder(d) == s1 % 11
+
+
+def test_contact_first_shares_the_scan_and_finds_the_same() -> None:
+    rnd = random.Random(17)
+    fnr = _test_fnr(rnd)
+    text = f"Fnr: {fnr}\nTlf 91234567 og e-post kari@example.no\nKontonr 1234.56.78903\n"
+    seg = Segment(text, "linje 1")
+    results = []
+    for order in (
+        (IdentifierDetector(Settings()), ContactDetector()),
+        (ContactDetector(), IdentifierDetector(Settings())),
+    ):
+        doc = DocState("x")
+        found = []
+        for d in order:
+            found.extend(d.detect(seg, doc))
+        assert doc["_candidates"][0] is text
+        results.append(sorted((f.type, f.value, f.start) for f in found))
+    assert results[0] == results[1]
+    assert ("fodselsnummer", fnr, 5) in results[0]
+    assert ("telefon", "91234567", text.index("9123")) in results[0]
