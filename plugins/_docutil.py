@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from lxml import etree
-from pvscan.model import CorruptError, ItemData, LimitExceeded, Segment, Settings
+from pvscan.model import CorruptError, EncryptedError, ItemData, LimitExceeded, Segment, Settings
 
 #: Parser options for every XML part: no entities, no DTD, no network, no huge trees.
 _PARSER_OPTS: dict[str, Any] = {
@@ -31,16 +31,48 @@ def xml_parser(**extra: Any) -> etree.XMLParser:
     return etree.XMLParser(**_PARSER_OPTS, **extra)
 
 
+#: libxml2's words for an entity bomb (billion laughs, recursive or over-deep entities).
+_ENTITY_ERRORS = ("amplification", "entity loop", "detected an entity reference loop", "entities nesting")
+
+
+def entity_refusal(exc: etree.XMLSyntaxError) -> LimitExceeded | None:
+    """A billion-laughs style part is an attack or a broken generator, not a damaged
+    file: report it as ``limit: XML entity expansion refused`` (libxml2 stops it before
+    expanding; only the label changes) so users see what was refused."""
+    msg = str(exc).lower()
+    if any(word in msg for word in _ENTITY_ERRORS):
+        return LimitExceeded(f"XML entity expansion refused ({str(exc).split(',')[0][:120]})")
+    return None
+
+
 def parse_xml(data: bytes | IO[bytes]) -> etree._Element:
-    """Parse a whole (small) XML part safely; XMLSyntaxError is reported as corrupt by the core."""
-    if isinstance(data, bytes):
-        return etree.fromstring(data, parser=xml_parser())
-    return etree.parse(data, parser=xml_parser()).getroot()
+    """Parse a whole (small) XML part safely; XMLSyntaxError is reported as corrupt by the
+    core, an entity bomb as ``limit:``."""
+    try:
+        if isinstance(data, bytes):
+            return etree.fromstring(data, parser=xml_parser())
+        return etree.parse(data, parser=xml_parser()).getroot()
+    except etree.XMLSyntaxError as exc:
+        refused = entity_refusal(exc)
+        if refused is not None:
+            raise refused from exc
+        raise
 
 
 def iterparse(fh: IO[bytes], tag: Any = None, events: tuple[str, ...] = ("end",)) -> Any:
     """Streaming parse with the same safety options (lxml's iterparse takes them as kwargs)."""
-    return etree.iterparse(fh, events=events, tag=tag, remove_blank_text=False, recover=False, **_PARSER_OPTS)
+    it = etree.iterparse(fh, events=events, tag=tag, remove_blank_text=False, recover=False, **_PARSER_OPTS)
+    return _refusing_bombs(it)
+
+
+def _refusing_bombs(it: Any) -> Iterator[Any]:
+    try:
+        yield from it
+    except etree.XMLSyntaxError as exc:
+        refused = entity_refusal(exc)
+        if refused is not None:
+            raise refused from exc
+        raise
 
 
 def local(tag: Any) -> str:
@@ -51,6 +83,32 @@ def local(tag: Any) -> str:
 
 
 # --------------------------------------------------------------------------- zip packages
+class Package(zipfile.ZipFile):
+    """A zip package whose parts raise pvscan's errors, not the zipfile module's.
+
+    A damaged package makes ``zipfile`` raise ``OSError`` (a member offset before the
+    start of the file), ``NotImplementedError`` (a flipped compression method),
+    ``RuntimeError`` (a member flagged as encrypted) or ``KeyError`` (a part named in
+    the manifest or a relationship is missing). Found by fuzzing; converted here once so
+    every extractor built on :func:`open_package` reports them as ``corrupt``.
+    """
+
+    def open(self, name: Any, mode: str = "r", pwd: bytes | None = None, *, force_zip64: bool = False) -> Any:
+        label = getattr(name, "filename", name)
+        try:
+            return super().open(name, mode, pwd, force_zip64=force_zip64)
+        except KeyError as exc:
+            raise CorruptError(f"part {label} is missing from the package") from exc
+        except NotImplementedError as exc:
+            raise CorruptError(f"part {label}: {exc} (damaged package)") from exc
+        except RuntimeError as exc:
+            if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+                raise EncryptedError(f"part {label} is encrypted") from exc
+            raise CorruptError(f"part {label}: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise CorruptError(f"part {label} cannot be read: {exc}") from exc
+
+
 def open_package(item: ItemData, settings: Settings) -> zipfile.ZipFile:
     """Open an OOXML/ODF package, refusing zip bombs before any part is inflated.
 
@@ -61,10 +119,11 @@ def open_package(item: ItemData, settings: Settings) -> zipfile.ZipFile:
     require_content(item)
     try:
         src: str | IO[bytes] = item.path if item.path is not None else item.open()
-        zf = zipfile.ZipFile(src)
+        zf = Package(src)
     except zipfile.BadZipFile as exc:
         raise CorruptError(f"not a valid zip package ({exc}); the file is truncated or damaged") from exc
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, NotImplementedError) as exc:
+        # NotImplementedError: a damaged header claims "zip file version 25.5" (fuzzing)
         raise CorruptError(f"cannot open package: {exc}") from exc
     infos = zf.infolist()
     if len(infos) > settings.max_members * 10:

@@ -154,7 +154,8 @@ class MsgExtractor(Extractor):
             raise UnsupportedError(f"Outlook item type not supported: {exc}") from exc
         except exm.ExMsgBaseException as exc:
             raise CorruptError(f"unreadable .msg file: {type(exc).__name__}: {exc}") from exc
-        except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
+            # OverflowError: a damaged stream size olefile cannot seek to (fuzzing)
             text = str(exc)
             if "encrypt" in text.lower():
                 raise EncryptedError(f".msg file is encrypted: {text}") from exc

@@ -125,7 +125,11 @@ class TnefExtractor(Extractor):
             if html_body.strip():
                 yield Segment(html_to_text(html_body), location="tekst (html)")
             else:
-                rtf = getattr(tnef, "rtfbody", None)
+                try:
+                    rtf = getattr(tnef, "rtfbody", None)
+                except Exception as exc:  # noqa: BLE001 - compressed_rtf raises a bare Exception on a bad CRC
+                    rtf = None
+                    yield Gap("tekst", f"corrupt: compressed RTF body unreadable: {exc}"[:200])
                 if rtf:
                     try:
                         from striprtf.striprtf import rtf_to_text

@@ -127,7 +127,18 @@ def xls_segments(item: ItemData) -> Iterator[Segment]:
 
     from .office_xlsx import col_letters, sheet_ref
 
-    bad = (XLRDError, CompDocError, AssertionError, IndexError, KeyError, ValueError, TypeError, struct.error)
+    # ZeroDivisionError: a damaged sector size in the compound document (fuzzing).
+    bad = (
+        XLRDError,
+        CompDocError,
+        AssertionError,
+        IndexError,
+        KeyError,
+        ValueError,
+        TypeError,
+        struct.error,
+        ZeroDivisionError,
+    )
     try:
         # xlrd prints warnings to its logfile (stdout by default): keep them out of the output.
         book = xlrd.open_workbook(
@@ -262,6 +273,14 @@ def ppt_segments(item: ItemData) -> Iterator[Segment]:
             try:
                 if not ole.exists("PowerPoint Document"):
                     raise CorruptError("no 'PowerPoint Document' stream")
+                # A damaged directory can claim a stream far larger than the file; olefile
+                # then follows the sector chain round and round into gigabytes (fuzzing:
+                # 2 GiB for a 9 kB file). A stream cannot hold more than the file does.
+                size = ole.get_size("PowerPoint Document")
+                if size > max(item.size, 1) + 4096:
+                    raise CorruptError(
+                        f"'PowerPoint Document' stream claims {size} bytes in a {item.size}-byte file"
+                    )
                 data = ole.openstream("PowerPoint Document").read()
             finally:
                 ole.close()

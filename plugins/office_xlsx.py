@@ -275,7 +275,11 @@ def _xlsb(item: ItemData) -> Iterator[Segment]:
         for sheet in wb.sheets:
             sref = sheet_ref(sheet)
             header = ""
-            with wb.get_sheet(sheet) as ws:
+            try:
+                ws_cm = wb.get_sheet(sheet)
+            except KeyError as exc:  # the workbook lists a sheet part that is not there (fuzzing)
+                raise CorruptError(f"sheet {sheet} is missing from the workbook: {exc}") from exc
+            with ws_cm as ws:
                 for row in ws.rows(sparse=True):
                     cells = []
                     rnum = 0
