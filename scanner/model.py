@@ -77,6 +77,8 @@ class Settings:
     min_confidence: str = "medium"
     rules_file: str | None = None
     follow_symlinks: bool = False
+    #: Restore a local file's access time after reading it (see process._restore_atime).
+    preserve_atime: bool = True
     exclude: tuple[str, ...] = ()
     lang: str = "nb"
     #: Per-item wall-clock limit in seconds (enforced by the worker pool).

@@ -8,9 +8,12 @@ a :class:`~pvscan.model.Problem`; only ``KeyboardInterrupt``/``SystemExit`` pass
 
 from __future__ import annotations
 
+import logging
 import lzma
+import os
 import struct
 import time
+import warnings
 import zipfile
 import zlib
 from xml.etree.ElementTree import ParseError
@@ -79,6 +82,7 @@ class Engine:
 
     def __init__(self, settings: Settings, pm: pluggy.PluginManager | None = None):
         self.settings = settings
+        quiet_libraries()
         self.pm = pm or make_plugin_manager()
         self.extractors: list[Extractor] = sorted(
             (e for group in self.pm.hook.pvscan_extractors() for e in group or ()),
@@ -128,7 +132,16 @@ class Engine:
                     f"file is {ref.size} bytes, over the limit of {self.settings.max_file_bytes}"
                 )
             data = self.item_data(ref)
-            self._scan(data, [], result, top=True)
+            before = _times(data.path) if data.path and self.settings.preserve_atime else None
+            try:
+                with warnings.catch_warnings():
+                    # Libraries warn about the damaged files we exist to read (Pillow,
+                    # xlrd, pdfminer); the outcome is recorded, not printed.
+                    warnings.simplefilter("ignore")
+                    self._scan(data, [], result, top=True)
+            finally:
+                if before is not None:
+                    _restore_atime(data.path, before)  # type: ignore[arg-type]
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - isolation is the point
@@ -241,6 +254,38 @@ class Engine:
                 continue
             f.item = doc.item
             result.findings.append(f)
+
+
+def _times(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_atime_ns, st.st_mtime_ns
+
+
+def _restore_atime(path: str, before: tuple[int, int] | None) -> None:
+    """Put back the access time reading changed (Linux ``relatime`` updates an atime
+    older than a day), so "last opened" stays the owner's, as backup tools do. Only
+    when the file is otherwise unchanged (same mtime) and we may (owner or root)."""
+    if before is None:
+        return
+    now = _times(path)
+    if now is None or now == before or now[1] != before[1]:
+        return
+    try:
+        os.utime(path, ns=before, follow_symlinks=False)
+    except OSError:
+        pass
+
+
+def quiet_libraries() -> None:
+    """Keep third-party log records (pdfminer, extract-msg, py7zr …) off the terminal:
+    with no handler configured, Python's last-resort handler prints them to stderr in
+    the middle of progress output and cron mail. pvscan reports problems itself."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
 
 
 _ENGINES: dict[Settings, Engine] = {}

@@ -127,7 +127,7 @@ def table(stats: dict[str, Any]) -> str:
                 "Access time of scanned files older than a day",
                 f"{at['files']} files",
                 str(at["files"]),
-                f"atime kept on {at['atime_kept']} (relatime updates it; content and mtime always kept)",
+                f"atime kept on {at['atime_kept']} (restored after reading; content and mtime always kept)",
             )
         )
     lines = ["| Class | Inputs / cases | Executions | Outcome |", "|---|---|---|---|"]

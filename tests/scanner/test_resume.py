@@ -81,11 +81,17 @@ def scan_cmd(root: Path, db: Path) -> list[str]:
 def clean(corpus, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("clean")
     db = tmp / "clean.sqlite"
+    t0 = time.monotonic()
     res = subprocess.run(scan_cmd(corpus, db), env=env(tmp), capture_output=True, text=True, timeout=300)
+    CLEAN_SECONDS[0] = time.monotonic() - t0
     assert res.returncode in (0, 1), res.stderr
     items, found = inventory(db)
     assert len(items) == N_TXT + N_DOCX and len(found) >= N_TXT + N_DOCX
     return items, found
+
+
+#: How long the clean scan took on this machine; kill points are chosen inside it.
+CLEAN_SECONDS = [5.0]
 
 
 def assert_same(got: tuple[list[tuple], list[tuple]], want: tuple[list[tuple], list[tuple]]) -> None:
@@ -110,9 +116,11 @@ def test_kill_9_at_random_points_then_resume_equals_a_clean_scan(corpus, clean, 
     db = tmp_path / "inv.sqlite"
     e = env(tmp_path)
     kills = 0
+    # Kill at random moments inside the time a whole scan takes on this machine (each
+    # attempt resumes the last, so later attempts have less left to do).
     for _ in range(4):
         proc = psutil.Popen(scan_cmd(corpus, db), env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 1.5))
+        time.sleep(rng.uniform(0.2, 0.5) * CLEAN_SECONDS[0])
         if proc.poll() is not None:
             break  # finished before we could kill it
         workers = proc.children(recursive=True)
