@@ -10,7 +10,6 @@ digits alone, not the type: a number found as a kontonummer is still found by
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -50,6 +49,8 @@ def load_key(path: Path | None = None) -> bytes:
 
 def normalise(value: str) -> str:
     """Digits of an identifier; lower-cased trimmed text for anything else."""
+    if value.isdigit():  # most findings: skip the per-character loop below
+        return value
     digits = "".join(ch for ch in value if ch.isdigit())
     if digits and len(digits) >= 0.6 * len(value.replace(" ", "")):
         return digits
@@ -58,7 +59,9 @@ def normalise(value: str) -> str:
 
 def keyed_hash(value: str, key: bytes | None = None) -> str:
     key = key if key is not None else load_key()
-    return hmac.new(key, normalise(value).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    # hmac.digest is the one-shot C implementation: the same HMAC-SHA256, without
+    # building a Python HMAC object per finding (several times faster)
+    return hmac.digest(key, normalise(value).encode("utf-8"), "sha256").hex()[:32]
 
 
 def mask(type_: str, value: str) -> str:
