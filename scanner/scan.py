@@ -74,6 +74,8 @@ class ScanLock:
         self.fd: int | None = None
 
     def __enter__(self) -> ScanLock:
+        # The lock is taken before the inventory exists: create its folder (owner-only).
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), mode=0o700, exist_ok=True)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -369,7 +371,7 @@ def _run(
                 # A worker killed by the shutdown itself: leave the item for the resume.
                 continue
             change = inv.store_result(
-                scan_id, root_of.pop(res.ref.url, ""), res, sig, settings.reveal, masking
+                scan_id, root_of.pop(res.ref.url, ""), res, _stored_sig(res, sig), settings.reveal, masking
             )
             seen.append(inv.last_item_id)
             summary.read += 1
@@ -396,6 +398,15 @@ def _run(
         raise _Stopped
     state["walk_done"] = True
     report(force=True)
+
+
+def _stored_sig(res: ItemResult, sig: str) -> str:
+    """An item that could not be read for an ``io:`` reason (a server stopped mid-scan,
+    a share that dropped, permission denied) is stored with a signature that never
+    matches, so the next run reads it again even though its stamp is unchanged."""
+    if res.unscannable and any(p.reason.startswith("io:") for p in res.problems):
+        return "retry:" + sig
+    return sig
 
 
 def _cut_short(res: ItemResult) -> bool:
