@@ -11,7 +11,7 @@ from pvscan.plugins.office_legacy import LegacyOfficeExtractor
 from pvscan.plugins.source_local import LocalSource
 from pvscan.process import Engine
 
-REAL = Path("/work/shared/realdocs")
+REAL = Path(__file__).resolve().parents[3] / "shared" / "realdocs"
 CRYPTO = REAL / "msoffcrypto-tool/tests/inputs"
 TIKA = REAL / "tika/tika-parser-microsoft-module"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="needs the shared realdocs corpus")
