@@ -180,9 +180,6 @@ class Inventory:
             self.db = sqlite3.connect(self.path, timeout=30)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys=ON")
-        # Read pages through a memory map instead of one pread() system call each: a
-        # re-scan looks up every walked file in a fresh process with a cold page cache.
-        self.db.execute("PRAGMA mmap_size=268435456")
         if not readonly:
             old_umask = os.umask(0o077)  # WAL and SHM files are created owner-only too
             try:

@@ -10,15 +10,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: (PVSCAN_HOME, XDG_DATA_HOME, HOME) -> the folder they name. ``data_dir`` is on the hot
+#: path (the installation key is looked up for every finding stored), so it must not
+#: build a Path and ``mkdir`` each time; the environment is the cache key so a test or a
+#: caller that changes ``PVSCAN_HOME`` still gets the new folder.
+_DIRS: dict[tuple[str | None, str | None, str | None], Path] = {}
+
 
 def data_dir() -> Path:
     env = os.environ.get("PVSCAN_HOME")
+    xdg = os.environ.get("XDG_DATA_HOME")
+    key = (env, xdg, os.environ.get("HOME"))
+    base = _DIRS.get(key)
+    if base is not None and os.path.isdir(base):  # one stat: recreated if it was removed
+        return base
     if env:
         base = Path(env)
     else:
-        xdg = os.environ.get("XDG_DATA_HOME")
         base = Path(xdg) / "pvscan" if xdg else Path.home() / ".local" / "share" / "pvscan"
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _DIRS[key] = base
     return base
 
 

@@ -123,3 +123,34 @@ def test_image_page_is_ocred(tmp_path: Path) -> None:
     ocr = [s for s in out if isinstance(s, Segment) and s.location == "side 2 (OCR)"]
     assert ocr and n in ocr[0].text.replace(" ", "")
     assert not [g for g in out if isinstance(g, Gap)]
+
+
+def test_scan_is_rendered_at_its_own_resolution(tmp_path: Path) -> None:
+    """A 200 dpi scan is OCR-ed at 200 dpi (not upsampled); a coarse one at no less than
+    150 dpi; the number is still read."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+    from PIL import Image, ImageDraw, ImageFont
+    from pvscan.plugins.pdf import render_page, scan_dpi
+
+    n = fnr(3, 4, 61, 420)
+    path = tmp_path / "skann200.pdf"
+    img = Image.new("L", (1654, 400), 255)  # 1654 px over the A4 width of 8.27 in: 200 dpi
+    ImageDraw.Draw(img).text((60, 150), f"Fodselsnummer {n}", font=ImageFont.truetype(FONT, 44), fill=0)
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.drawImage(ImageReader(img), 0, 500, width=A4[0], height=A4[0] * 400 / 1654)
+    c.drawImage(ImageReader(img.resize((400, 97))), 0, 100, width=A4[0], height=A4[0] * 97 / 400)
+    c.showPage()
+    c.save()
+    doc = pdfium.PdfDocument(str(path))
+    page = doc[0]
+    images = list(page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=3))
+    assert abs(scan_dpi(images) - 200) < 1  # the finest image decides
+    assert abs(scan_dpi(images[1:]) - 150) < 1  # 48 dpi is raised to the floor
+    assert scan_dpi([]) == 300
+    assert abs(render_page(page, scan_dpi(images)).size[0] - 1654) <= 2
+    page.close()
+    doc.close()
+    if shutil.which("tesseract"):
+        ocr = [s for s in extract(path) if isinstance(s, Segment) and s.location == "side 1 (OCR)"]
+        assert ocr and n in ocr[0].text.replace(" ", "")
