@@ -162,6 +162,7 @@ SENT_END = regex.compile(r"[.!?](?:\s|$)|\n\s*\n|\r?\n(?=[ \t]*[A-ZÆØÅ0-9])")
 
 # ------------------------------------------------------------------ prefilter
 _MAIN, _TAIL, _CS, _ICD = 1, 2, 4, 8
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Every character ``\s`` matches: a multi-word term's first word is followed by one.
 #: (Listed, not computed: scanning every code point costs a tenth of a second at import.)
 _WHITESPACE = tuple(
@@ -321,7 +322,13 @@ class CategoryDetector(Detector):
         cs_at: set[int] = set()
         icd = False
         kinds = gate.kinds
-        for idx, s, _e in gate.ac.find_matches_as_indexes(low, overlapping=True):
+        try:
+            matches = gate.ac.find_matches_as_indexes(low, overlapping=True)
+        except UnicodeEncodeError:
+            # Lone surrogates (kept by decoders of broken RTF or mail) cannot cross into
+            # native code; a same-length replacement keeps every offset valid.
+            matches = gate.ac.find_matches_as_indexes(_SURROGATE.sub("\ufffd", low), overlapping=True)
+        for idx, s, _e in matches:
             k = kinds[idx]
             if k & _MAIN and (s == 0 or not _is_word(low[s - 1])):
                 main_at.add(s)

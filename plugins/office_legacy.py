@@ -284,7 +284,8 @@ def ppt_segments(item: ItemData) -> Iterator[Segment]:
                 data = ole.openstream("PowerPoint Document").read()
             finally:
                 ole.close()
-    except (OSError, ValueError, struct.error) as exc:
+    except (OSError, ValueError, TypeError, struct.error) as exc:
+        # olefile raises TypeError ("object is not an OLE stream") for broken directories
         raise CorruptError(f"not a readable PowerPoint file: {exc}") from exc
     walker = _PptWalk()
     walker.walk(data, 0, len(data))

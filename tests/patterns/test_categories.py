@@ -108,3 +108,16 @@ def test_trie_regex_prefers_longest():
     r = re.compile("(?:" + trie_regex(["syk", "sykmeld", "sykmeldt"]) + ")")
     assert r.match("sykmeldt").group(0) == "sykmeldt"
     assert r.match("sykt").group(0) == "syk"
+
+
+def test_lone_surrogates_from_broken_decoders_do_not_break_the_lexicon():
+    """Broken RTF/mail decoders can leave lone surrogates in text (seen in realdocs)."""
+    from pvscan.interfaces import DocState
+    from pvscan.model import Segment, Settings
+    from pvscan.patterns.lexicon import CategoryDetector
+
+    det = CategoryDetector(Settings())
+    doc = DocState()
+    seg = Segment("Kari \ud800 er sjukmeld og har diabetes.", "linje 1")
+    found = list(det.detect(seg, doc)) + list(det.finish(doc))
+    assert {(f.type, f.value) for f in found} == {("helse", "sjukmeld"), ("helse", "diabetes")}
