@@ -67,6 +67,19 @@ def make_fnr(born: date | None = None, variant: str = "fnr", rng: random.Random 
         return f"{base}{k1}{k2}"
 
 
+def fnr_from(day: int = 1, month: int = 1, year: int = 90, ind: int = 123) -> str:
+    """A valid fødselsnummer for a chosen date (two-digit ``year``), deterministic:
+    the first individual number from ``ind`` upwards whose check digits exist. Add 40
+    to ``day`` for a D-nummer, to ``month`` for an H-nummer."""
+    base = f"{day:02d}{month:02d}{year:02d}{ind:03d}"
+    while True:
+        k1 = _check(base, _W1)
+        k2 = None if k1 is None else _check(base + str(k1), _W2)
+        if k1 is not None and k2 is not None:
+            return f"{base}{k1}{k2}"
+        base = base[:6] + f"{(int(base[6:]) + 1) % 1000:03d}"
+
+
 def make_kontonummer(rng: random.Random | None = None, bank: str | None = None) -> str:
     """A valid 11-digit kontonummer (mod 11). Banks' registration numbers in
     Norway start with digits that rarely form a date, as here (e.g. 1503 would)."""

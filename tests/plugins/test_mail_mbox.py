@@ -11,23 +11,13 @@ import pytest
 from pvscan.model import InnerItem, ItemData, ItemRef, Settings
 from pvscan.plugins.mail_mbox import MboxExtractor, iter_messages
 from pvscan.process import Engine
+from pvscan.testing import fnr_from
 
 REALDOCS = Path(__file__).resolve().parents[3] / "shared" / "realdocs"
 
 
 def fnr(day: int, month: int, year: int, individ: int = 123) -> str:
-    w1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
-    w2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-    for ind in range(individ, 1000):
-        digits = [int(c) for c in f"{day:02d}{month:02d}{year:02d}{ind:03d}"]
-        k1 = (11 - sum(a * b for a, b in zip(w1, digits, strict=True)) % 11) % 11
-        if k1 == 10:
-            continue
-        k2 = (11 - sum(a * b for a, b in zip(w2, [*digits, k1], strict=True)) % 11) % 11
-        if k2 == 10:
-            continue
-        return "".join(map(str, digits)) + f"{k1}{k2}"
-    raise ValueError
+    return fnr_from(day, month, year, individ)
 
 
 NUMBERS = [fnr(1, 3, 85), fnr(12, 11, 72), fnr(24, 12, 90)]

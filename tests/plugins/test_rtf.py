@@ -10,20 +10,7 @@ from pvscan.plugins import rtf
 from pvscan.plugins.rtf import RtfExtractor
 from pvscan.plugins.source_local import LocalSource
 from pvscan.process import Engine
-
-
-def fnr(day: int = 1, month: int = 1, year: int = 90, ind: int = 123) -> str:
-    """A valid test fødselsnummer built with the two mod-11 check digits."""
-    base = f"{day:02d}{month:02d}{year:02d}{ind:03d}"
-    while True:
-        d = [int(c) for c in base]
-        k1 = 11 - sum(w * x for w, x in zip((3, 7, 6, 1, 8, 9, 4, 5, 2), d, strict=True)) % 11
-        k1 = 0 if k1 == 11 else k1
-        k2 = 11 - sum(w * x for w, x in zip((5, 4, 3, 2, 7, 6, 5, 4, 3, 2), d + [k1], strict=True)) % 11
-        k2 = 0 if k2 == 11 else k2
-        if k1 < 10 and k2 < 10:
-            return base + f"{k1}{k2}"
-        base = base[:6] + f"{int(base[6:]) + 1:03d}"
+from pvscan.testing import fnr_from as fnr
 
 
 def test_paragraphs_codepage_and_pictures(tmp_path: Path) -> None:
