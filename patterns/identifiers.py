@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable
+from dataclasses import replace
 
 import regex
 from pvscan.interfaces import Detector, DocState
@@ -121,6 +122,20 @@ def _digits(s: str) -> str:
     return s.translate(_DIGITS)
 
 
+def with_table_header(segment: Segment, doc: DocState) -> Segment:
+    """A delimited table in a plain .txt export or a PDF has its header row only in the
+    first segment: remember it in ``doc`` and give it as context to later segments.
+    ``replace`` keeps the segment's type, so a row's per-cell locations survive."""
+    if segment.context:
+        return segment
+    header = _header_row(segment.text)
+    if header is not None:
+        doc["id_table_header"] = header
+    if "id_table_header" in doc:
+        return replace(segment, context=doc["id_table_header"])
+    return segment
+
+
 class IdentifierDetector(Detector):
     """Fødselsnummer (F, D, H, FH, synthetic, 2032 rule) and kontonummer/IBAN."""
 
@@ -160,14 +175,7 @@ class IdentifierDetector(Detector):
     def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
         text = segment.text
         out: list[Finding] = []
-        if not segment.context:
-            # A delimited table in a plain .txt export or a PDF: its header row is only in
-            # the first segment, so remember it for the rows of later segments.
-            header = _header_row(text)
-            if header is not None:
-                doc["id_table_header"] = header
-            if "id_table_header" in doc:
-                segment = Segment(text, segment.location, doc["id_table_header"])
+        segment = with_table_header(segment, doc)
         for m in shared_candidates(text, doc):
             kind = m.lastgroup
             if kind == "ks":
@@ -324,14 +332,7 @@ class ContactDetector(Detector):
     def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
         text = segment.text
         out: list[Finding] = []
-        if not segment.context:
-            # A delimited table in a plain .txt export or a PDF: its header row is only in
-            # the first segment, so remember it for the rows of later segments.
-            header = _header_row(text)
-            if header is not None:
-                doc["id_table_header"] = header
-            if "id_table_header" in doc:
-                segment = Segment(text, segment.location, doc["id_table_header"])
+        segment = with_table_header(segment, doc)
         if "@" in text:
             for m in EMAIL.finditer(text):
                 out.append(

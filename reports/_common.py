@@ -26,16 +26,7 @@ th{background:var(--bg)}td.n{text-align:right;font-variant-numeric:tabular-nums}
 @media print{main{max-width:none;padding:0}.chart{break-inside:avoid}h2{break-after:avoid}a{color:inherit}}
 """
 
-SENSITIVE = (
-    "helse",
-    "barnevern",
-    "religion",
-    "etnisitet",
-    "fagforening",
-    "seksualitet",
-    "politikk",
-    "straff",
-)
+from pvscan.reportdata import SENSITIVE  # noqa: E402,F401 - one list of special categories
 
 
 def esc(value: object) -> str:
