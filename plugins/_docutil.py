@@ -248,6 +248,20 @@ class RowSegment(Segment):
 CELL_SEP = " | "
 
 
+def sheet_row(cells: list[tuple[str, str]], sheet: str, row: int, header: str) -> tuple[RowSegment, str]:
+    """One spreadsheet row (xlsx, xlsb, xls, ods) as a segment, and the sheet's header.
+
+    The first non-empty row is the header: it becomes the context of every later row
+    (a column called "Fødselsnummer" helps detection on each), and has none itself. A
+    row with one filled cell is located at that cell. Returns (segment, header)."""
+    seg = row_segment(cells, f"{sheet}!rad {row}", header)
+    if len(cells) == 1:
+        seg.location = cells[0][0]
+    if not header:
+        header, seg.context = seg.text, ""
+    return seg, header
+
+
 def row_segment(cells: list[tuple[str, str]], location: str, context: str = "") -> RowSegment:
     """Join ``(cell ref, text)`` pairs into a RowSegment (empty cells are left out)."""
     parts: list[str] = []

@@ -23,7 +23,7 @@ from pvscan import hookimpl
 from pvscan.interfaces import Extractor
 from pvscan.model import CorruptError, EncryptedError, Extracted, ItemData, Segment, Settings
 
-from ._docutil import format_number, local, open_package, parse_xml, part_names, row_segment
+from ._docutil import format_number, local, open_package, parse_xml, part_names, row_segment, sheet_row
 from .office_xlsx import col_letters, sheet_ref
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -184,11 +184,7 @@ def sheet_segments(tbl: etree._Element) -> Iterator[Segment]:
         rnum += max(rrep, 1) - 1
         if not cells:
             continue
-        seg = row_segment(cells, f"{sref}!rad {this}", header)
-        if len(cells) == 1:
-            seg.location = cells[0][0]
-        if not header:
-            header, seg.context = seg.text, ""
+        seg, header = sheet_row(cells, sref, this, header)
         yield seg
 
 

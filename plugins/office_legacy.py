@@ -42,7 +42,7 @@ from pvscan.model import (
     UnsupportedError,
 )
 
-from ._docutil import format_number, require_content, row_segment
+from ._docutil import format_number, require_content, sheet_row
 
 
 def check_encrypted(item: ItemData) -> None:
@@ -164,11 +164,7 @@ def xls_segments(item: ItemData) -> Iterator[Segment]:
                         cells.append((f"{sref}!{col_letters(c + 1)}{r + 1}", text))
                 if not cells:
                     continue
-                seg = row_segment(cells, f"{sref}!rad {r + 1}", header)
-                if len(cells) == 1:
-                    seg.location = cells[0][0]
-                if not header:
-                    header, seg.context = seg.text, ""
+                seg, header = sheet_row(cells, sref, r + 1, header)
                 yield seg
             if book.on_demand:
                 book.unload_sheet(si)

@@ -49,7 +49,7 @@ from ._docutil import (
     parse_xml,
     part_names,
     rels_targets,
-    row_segment,
+    sheet_row,
 )
 
 _DATE_BUILTIN = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
@@ -226,12 +226,7 @@ class _Book:
                     del parent[0]
                 if not cells:
                     continue
-                seg = row_segment(cells, f"{sref}!rad {rnum}", header)
-                if len(cells) == 1:
-                    seg.location = cells[0][0]
-                if not header:
-                    header = seg.text
-                    seg.context = ""
+                seg, header = sheet_row(cells, sref, rnum, header)
                 yield seg
         yield from self._comments(sref, part)
 
@@ -292,12 +287,7 @@ def _xlsb(item: ItemData) -> Iterator[Segment]:
                             cells.append((f"{sref}!{col_letters(cell.c + 1)}{rnum}", text))
                     if not cells:
                         continue
-                    seg = row_segment(cells, f"{sref}!rad {rnum}", header)
-                    if len(cells) == 1:
-                        seg.location = cells[0][0]
-                    if not header:
-                        header = seg.text
-                        seg.context = ""
+                    seg, header = sheet_row(cells, sref, rnum, header)
                     yield seg
 
 
