@@ -42,6 +42,7 @@ from urllib.parse import quote, unquote
 from pvscan import hookimpl
 from pvscan.interfaces import Source
 from pvscan.model import ItemRef, Settings, Unscannable, WalkError
+from pvscan.plugins._urls import split_host_port
 
 DEFAULT_PORTS = {"imap": 143, "imaps": 993}
 #: Messages whose metadata is fetched per round trip during the walk.
@@ -147,16 +148,7 @@ def parse_imap_url(url: str) -> ImapUrl:
                 "a password in the URL is not accepted; set PVSCAN_IMAP_PASSWORD or answer the prompt"
             )
         user = unquote(userinfo.split(";", 1)[0])  # drop ;AUTH=… (RFC 5092)
-    port = DEFAULT_PORTS[scheme]
-    if netloc.startswith("["):
-        host, _, tail = netloc[1:].partition("]")
-        if tail.startswith(":") and tail[1:]:
-            port = int(tail[1:])
-    elif ":" in netloc:
-        host, _, p = netloc.partition(":")
-        port = int(p) if p else port
-    else:
-        host = netloc
+    host, port = split_host_port(netloc, DEFAULT_PORTS[scheme])
     if not host:
         raise ValueError(f"no server in {url}")
     uid = None

@@ -29,6 +29,7 @@ from typing import IO, Any
 from pvscan import hookimpl
 from pvscan.interfaces import Source
 from pvscan.model import ItemRef, Settings, Unscannable, WalkError
+from pvscan.plugins._urls import split_host_port
 
 DEFAULT_PORT = 445
 _FILE_ATTRIBUTE_DIRECTORY = 0x10
@@ -89,16 +90,7 @@ def parse_smb_url(url: str, *, decode: bool = False) -> SmbUrl:
                 "a password in the URL is not accepted; set PVSCAN_SMB_PASSWORD or answer the prompt"
             )
         user = unquote(userinfo)
-    port = DEFAULT_PORT
-    if netloc.startswith("["):  # [ipv6]:port
-        host, _, tail = netloc[1:].partition("]")
-        if tail.startswith(":") and tail[1:]:
-            port = int(tail[1:])
-    elif ":" in netloc:
-        host, _, p = netloc.partition(":")
-        port = int(p) if p else DEFAULT_PORT
-    else:
-        host = netloc
+    host, port = split_host_port(netloc, DEFAULT_PORT)
     if decode:
         path = unquote(path)
     parts = [p for p in path.split("/") if p]
