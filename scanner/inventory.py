@@ -23,7 +23,6 @@ import json
 import os
 import socket
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -265,9 +264,6 @@ class Inventory:
 
     def scan(self, scan_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM scans WHERE id=?", (scan_id,)).fetchone()
-
-    def last_scans(self, limit: int = 10) -> list[sqlite3.Row]:
-        return list(self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT ?", (limit,)))
 
     # ---------------------------------------------------------------- items
     _ROW_COLS = "id, size, mtime_ns, file_id, sig, status, revealed, last_seen"
@@ -525,15 +521,3 @@ def under_roots(roots: Iterable[str]) -> tuple[str, list[Any]]:
         conds.append("(path=? OR (path>=? AND path<?))")
         args += [p, p + b"/", p + b"0"]
     return " OR ".join(conds) or "0", args
-
-
-def wait_for_write(fn: Any, attempts: int = 5) -> Any:
-    """Retry a write when another reader holds a lock briefly (reports reading the DB)."""
-    for i in range(attempts):
-        try:
-            return fn()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or i == attempts - 1:
-                raise
-            time.sleep(0.2 * (i + 1))
-    return None

@@ -8,7 +8,7 @@ comes out. Plugins import these names from :mod:`pvscan.model`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -287,10 +287,3 @@ class ItemResult:
     #: True when the top-level item itself could not be read.
     unscannable: bool = False
     elapsed: float = 0.0
-
-
-def iter_nonempty(segments: Iterator[Extracted]) -> Iterator[Extracted]:
-    for s in segments:
-        if isinstance(s, Segment) and not s.text.strip():
-            continue
-        yield s
