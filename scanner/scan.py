@@ -136,8 +136,12 @@ def scan(
     sig = result_signature(engine, settings)
     previous = _ENGINES.get(settings)
     _ENGINES[settings] = engine
+    # The stop flag stays installed until the scan is recorded as done, so SIGINT or
+    # SIGTERM at any moment (also during the final bookkeeping) ends as "interrupted",
+    # exit 130, and the next run resumes, never as a bare kill by the signal.
+    stop = _StopFlag()
     try:
-        with ScanLock(db), Inventory(db) as inv:
+        with stop, ScanLock(db), Inventory(db) as inv:
             scan_id, resumed = inv.start_scan(
                 roots, settings.signature(), settings_dict(settings), plugin_versions(engine), full
             )
@@ -146,36 +150,36 @@ def scan(
                 inv.clear_walk_errors(scan_id)
             inv.begin_seen()
             keep: list[str] = []
-            stop = _StopFlag()
             started = time.monotonic()
-            with stop:
-                try:
-                    _run(
-                        inv,
-                        engine,
-                        roots,
-                        settings,
-                        sig,
-                        workers,
-                        full,
-                        summary,
-                        stop,
-                        progress,
-                        batch_seconds,
-                        batch_items,
-                        keep,
-                    )
-                except _Stopped:
-                    summary.interrupted = True
+            try:
+                _run(
+                    inv,
+                    engine,
+                    roots,
+                    settings,
+                    sig,
+                    workers,
+                    full,
+                    summary,
+                    stop,
+                    progress,
+                    batch_seconds,
+                    batch_items,
+                    keep,
+                )
+            except _Stopped:
+                summary.interrupted = True
             summary.elapsed = time.monotonic() - started
-            if summary.interrupted:
+            if not summary.interrupted:
+                summary.gone = inv.mark_gone(scan_id, roots, keep=keep)
+                inv.touch_seen(scan_id)
+                inv.db.commit()
+                _count(inv, scan_id, roots, summary)
+            if summary.interrupted or stop.set:
+                summary.interrupted = True
                 inv.db.commit()
                 inv.finish_scan(scan_id, "interrupted", {})
                 raise ScanInterrupted(f"scan {scan_id} interrupted; run the same scan again to resume")
-            summary.gone = inv.mark_gone(scan_id, roots, keep=keep)
-            inv.touch_seen(scan_id)
-            inv.db.commit()
-            _count(inv, scan_id, roots, summary)
             inv.finish_scan(
                 scan_id,
                 "done",
