@@ -65,37 +65,63 @@ CANDIDATES = regex.compile(
 CLUSTERS = regex.compile(r"\d[\d \u00a0\u2009\u202f.\-\u2010-\u2013\r\n\t]{6,}\d")
 
 
-def _pure_run_hopeless(text: str, a: int, b: int) -> bool:
-    """A cluster that is one bare digit run no candidate can come from: candidates never
-    start or end inside a longer digit run, so a bare run is a candidate only as a whole
-    (8, 10, 11 or 12 digits: phone, lost-zero fødselsnummer, fødselsnummer/account,
-    0047-phone) or as an IBAN after ``NO`` (13 digits). Skipping the rest (order
-    numbers, EAN codes, timestamps) saves the candidate pattern a call."""
-    n = b - a
-    if n in (8, 10, 11, 12):
-        return False
-    if n == 13 and a >= 2 and text[a - 2 : a] in ("NO", "No", "nO", "no"):
-        return False
-    return text[a:b].isdigit() and text[a:b].isascii()
+#: A candidate as (kind, start, end); kind is a CANDIDATES group name (``k425`` also
+#: for its separator group).
+Cand = tuple[str, int, int]
+
+#: What CANDIDATES makes of a bare ASCII digit run, by its length, when nothing before
+#: it can start a longer shape: 8 digits a phone (first digit 2-9), 10 a fødselsnummer
+#: that lost its leading zero, 11 a fødselsnummer or account, 12 a phone after 0047.
+_BARE_KIND = {10: "d10", 11: "f65"}
+_TEL_FIRST = frozenset("23456789")
 
 
-def iter_candidates(text: str) -> list[regex.Match]:
-    """All candidate matches of ``text`` (shared by the identifier and contact detectors)."""
-    out: list[regex.Match] = []
+def _bare_run(run: str) -> str | None:
+    """The candidate kind of a whole bare run (see _BARE_KIND), or None."""
+    n = len(run)
+    kind = _BARE_KIND.get(n)
+    if kind is not None:
+        return kind
+    if n == 8:
+        return "tel" if run[0] in _TEL_FIRST else None
+    if n == 12 and run.startswith("0047") and run[4] in _TEL_FIRST:
+        return "tel"
+    return None
+
+
+def iter_candidates(text: str) -> list[Cand]:
+    """All candidates of ``text`` (shared by the identifier and contact detectors).
+
+    A cluster that is one bare ASCII digit run (most digit clusters in a register or a
+    sheet) is decided by its length without running CANDIDATES: a candidate never
+    starts or ends inside a digit run, so the run is a candidate only as a whole. Runs
+    after ``+``, ``O`` (``NO`` of an IBAN) or next to ``/`` take the full pattern."""
+    out: list[Cand] = []
     pos = 0
     n = len(text)
     for c in CLUSTERS.finditer(text):
         a, b = c.span()
-        if _pure_run_hopeless(text, a, b):
+        run = c.group()
+        if (
+            run.isdigit()
+            and run.isascii()
+            and (a == 0 or text[a - 1] not in "+Oo/")
+            and (b == n or text[b] != "/")
+        ):
+            kind = _bare_run(run)
+            if kind is not None:
+                out.append((kind, a, b))
+                pos = b
             continue
         lo = max(pos, a - 4)
         for m in CANDIDATES.finditer(text, lo, min(n, b + 2)):
-            out.append(m)
+            kind = m.lastgroup
+            out.append(("k425" if kind == "ks" else kind, m.start(), m.end()))  # type: ignore[arg-type]
             pos = m.end()
     return out
 
 
-def shared_candidates(text: str, doc: DocState) -> list[regex.Match]:
+def shared_candidates(text: str, doc: DocState) -> list[Cand]:
     """``iter_candidates(text)``, computed once per segment for whichever of the
     identifier and contact detectors runs first."""
     cached = doc.get("_candidates")
@@ -176,20 +202,16 @@ class IdentifierDetector(Detector):
         text = segment.text
         out: list[Finding] = []
         segment = with_table_header(segment, doc)
-        for m in shared_candidates(text, doc):
-            kind = m.lastgroup
-            if kind == "ks":
-                kind = "k425"
+        for kind, s, e in shared_candidates(text, doc):
             if kind == "tel":
                 continue  # phones are the ContactDetector's; matched here so they never feed an fnr
-            f = self._candidate(kind, m, segment)
+            f = self._candidate(kind, s, e, segment)
             if f is not None:
                 out.append(f)
         return out
 
-    def _candidate(self, kind: str | None, m: regex.Match, seg: Segment) -> Finding | None:
-        raw = m.group(0)
-        s, e = m.span()
+    def _candidate(self, kind: str, s: int, e: int, seg: Segment) -> Finding | None:
+        raw = seg.text[s:e]
         if kind == "iban":
             digits = _digits(raw[2:])
             acct = digits[2:]
@@ -239,14 +261,14 @@ class IdentifierDetector(Detector):
         lo = max(0, s - 2 * WINDOW_BEFORE)
         last_konto = None
         fnr_seen = False
-        for m in context_matches(text, lo, s):
-            if m.lastgroup == "fnr":
+        for cls, _a, b in context_matches(text, lo, s):
+            if cls == "fnr":
                 fnr_seen = True
-            elif m.lastgroup == "konto":
-                last_konto = m
+            elif cls == "konto":
+                last_konto = b
         if not fnr_seen or last_konto is None:
             return False
-        gap = text[last_konto.end() : s]
+        gap = text[last_konto:s]
         return len(gap) > NEG_REACH or "\n" in gap
 
     def _fnr_confidence(self, info, ctx: str | None, text: str, s: int, e: int) -> str:
@@ -291,10 +313,10 @@ def _konto_word_before(text: str, s: int) -> bool:
     """An account word within ``KONTO_REACH`` characters before ``s`` with no
     distractor word after it."""
     konto = False
-    for m in context_matches(text, max(0, s - KONTO_REACH), s):
-        if m.lastgroup == "konto":
+    for cls, _a, b in context_matches(text, max(0, s - KONTO_REACH), s):
+        if cls == "konto":
             konto = True
-        elif m.lastgroup == "neg" and s - m.end() <= NEG_REACH and "\n" not in text[m.end() : s]:
+        elif cls == "neg" and s - b <= NEG_REACH and "\n" not in text[b:s]:
             return False  # "KID: …" right before the number
     return konto
 
@@ -338,11 +360,10 @@ class ContactDetector(Detector):
                 out.append(
                     Finding("epost", m.group(0).lower(), confidence="medium", start=m.start(), end=m.end())
                 )
-        for m in shared_candidates(text, doc):
-            if m.lastgroup != "tel":
+        for kind, s, e in shared_candidates(text, doc):
+            if kind != "tel":
                 continue
-            raw = m.group(0)
-            s = m.start()
+            raw = text[s:e]
             intl = raw.startswith(("+", "00"))
             near = _TEL_WORDS.search(text, max(0, s - 40), s) is not None
             if not near and segment.context:
@@ -353,5 +374,5 @@ class ContactDetector(Detector):
             elif intl:
                 digits = digits[2:]
             conf = "medium" if (intl or near) else "low"
-            out.append(Finding("telefon", digits, confidence=conf, start=s, end=m.end()))
+            out.append(Finding("telefon", digits, confidence=conf, start=s, end=e))
         return out

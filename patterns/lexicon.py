@@ -216,6 +216,8 @@ class Hit:
     type: str
     term: str
     weight: str
+    #: The hit's sentence or row points at a person. Tested only until its term has
+    #: one linked hit in the document (all that finish() asks), false after that.
     linked: bool
     table_cell: bool
     location: str
@@ -416,10 +418,14 @@ class CategoryDetector(Detector):
             found = self._find_fast(text, low, segment.context)
         else:
             found = self._find_reference(text, low, segment.context)
+        # finish() needs one linked hit per term: once a term has one, later hits of it
+        # skip the (comparatively costly) person-link test.
+        linked_terms: set[str] = doc.setdefault("category_linked", set())
         for t, s, e in found:
-            hits.append(
-                Hit(t.type, t.term, t.weight, self._linked(text, s, e, tabular), cell, segment.location, s, e)
-            )
+            linked = t.term not in linked_terms and self._linked(text, s, e, tabular)
+            if linked:
+                linked_terms.add(t.term)
+            hits.append(Hit(t.type, t.term, t.weight, linked, cell, segment.location, s, e))
         if cell or "\n" in text:
             n = doc.get("names_seen", 0)
             if n < 3 and self.name_re.search(text):
