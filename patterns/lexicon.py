@@ -17,6 +17,7 @@ document that holds a fødselsnummer. Unlinked hits are reported at ``low`` conf
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from importlib import resources
 import regex
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings, confidence_rank
+
+from .context import lower_same_length
 
 try:  # native multi-string search; without it the full patterns scan every segment
     import ahocorasick_rs as _ac
@@ -179,31 +182,40 @@ def _is_word(c: str) -> bool:
     return c.isalnum() or c == "_"
 
 
+def case_variants(word: str) -> set[str]:
+    """The casings a lower-case word is looked for in: each hyphen-joined part in lower
+    case, upper case or capitalised (diabetes, DIABETES, Diabetes, MR-undersøkelse)."""
+    opts = [{x, x.upper(), x[:1].upper() + x[1:]} for x in word.split("-")]
+    return {"-".join(c) for c in itertools.product(*opts)}
+
+
 class _Gate:
-    """One Aho-Corasick automaton over the lower-cased segment that finds every place
-    where a lexicon pattern *could* match: each term (a multi-word term as its first
-    word plus any white-space character), each compound-tail term, each acronym
-    (lower-cased; the case-sensitive pattern confirms it) and the diagnosis markers.
-    Every pattern match starts at such a place, so running the patterns only there
-    finds exactly what a full scan finds."""
+    """One Aho-Corasick automaton over the segment as it is (no lower-casing of the
+    whole text) that finds every place where a lexicon pattern *could* match: each term
+    (a multi-word term as its first word plus any white-space character), each
+    compound-tail term and each diagnosis marker, in the casings of
+    :func:`case_variants`, and each acronym as written. The full patterns then run on
+    a lower-cased copy of just the words at such a place, so a segment costs one native
+    pass plus a little work per trigger. A word in some other mixed casing
+    (``DiaBetes``) is not seen; every casing people write is."""
 
     def __init__(self, terms: dict[str, Term], cs_terms: dict[str, Term]) -> None:
         kinds: dict[str, int] = {}
 
-        def add(p: str, k: int) -> None:
-            kinds[p] = kinds.get(p, 0) | k
+        def add(word: str, k: int, suffixes: tuple[str, ...] = ("",)) -> None:
+            for v in case_variants(word):
+                for s in suffixes:
+                    kinds[v + s] = kinds.get(v + s, 0) | k
 
         for key, t in terms.items():
             if " " in key:
-                first = key.split(" ", 1)[0]
-                for w in _WHITESPACE:
-                    add(first + w, _MAIN)
+                add(key.split(" ", 1)[0], _MAIN, _WHITESPACE)
             else:
                 add(key, _MAIN)
             if t.tail:
                 add(key, _TAIL)
         for key in cs_terms:
-            add(key.lower(), _CS)
+            kinds[key] = kinds.get(key, 0) | _CS
         for core in _ICD_CORES:
             add(core, _ICD)
         patterns = sorted(kinds)
@@ -261,6 +273,8 @@ class CategoryDetector(Detector):
         self.names = load_names()
         self.name_re = re.compile(r"(?<![\w])(?:" + trie_regex(sorted(self.names)) + r")(?![\w])")
         self.gate = _Gate(self.terms, self.cs_terms) if _ac is not None else None
+        max_words = max((k.count(" ") + 1 for k in self.terms), default=1)
+        self.span_re = re.compile(r"\S*" + r"(?:\s+\S*)?" * (max_words - 1))
         self._ready = True
 
     # ------------------------------------------------------------ per segment
@@ -313,10 +327,11 @@ class CategoryDetector(Detector):
         self._icd(text, context, found)
         return found
 
-    def _find_fast(self, text: str, low: str, context: str) -> list[tuple[Term, int, int]]:
+    def _find_fast(self, text: str, context: str) -> list[tuple[Term, int, int]]:
         """The same hits as :meth:`_find_reference`, in the same order, but the patterns
         run only where one Aho-Corasick pass over the segment (native code) saw a term
-        start. Text without a trigger costs that one pass."""
+        start, each on a lower-cased copy of the few words there. Text without a
+        trigger costs that one pass."""
         gate = self.gate
         assert gate is not None
         main_at: set[int] = set()
@@ -325,46 +340,51 @@ class CategoryDetector(Detector):
         icd = False
         kinds = gate.kinds
         try:
-            matches = gate.ac.find_matches_as_indexes(low, overlapping=True)
+            matches = gate.ac.find_matches_as_indexes(text, overlapping=True)
         except UnicodeEncodeError:
             # Lone surrogates (kept by decoders of broken RTF or mail) cannot cross into
             # native code; a same-length replacement keeps every offset valid.
-            matches = gate.ac.find_matches_as_indexes(_SURROGATE.sub("\ufffd", low), overlapping=True)
+            matches = gate.ac.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
         for idx, s, _e in matches:
             k = kinds[idx]
-            if k & _MAIN and (s == 0 or not _is_word(low[s - 1])):
+            if k & _MAIN and (s == 0 or not _is_word(text[s - 1])):
                 main_at.add(s)
-            if k & _TAIL and s >= 3 and low[s - 3 : s].isalpha():
+            if k & _TAIL and s >= 3 and text[s - 3 : s].isalpha():
                 tail_at.append(s)
             if k & _CS:
                 cs_at.add(s)
             if k & _ICD:
                 icd = True
         found: list[tuple[Term, int, int]] = []
-        # main: finditer's left-to-right, non-overlapping walk over the word starts seen
+        # main: finditer's left-to-right, non-overlapping walk over the word starts seen.
+        # A match lies within the first ``max_words`` white-space separated tokens from
+        # its start (terms are words joined by white space, then ``\w*``), so matching on
+        # just those tokens, lower-cased, gives the same match as on the whole text.
         last = -1
         for p in sorted(main_at):
             if p < last:
                 continue
-            m = self.main.match(low, p)
+            end = self.span_re.match(text, p).end()  # type: ignore[union-attr]
+            m = self.main.match(lower_same_length(text[p:end]))
             if m is None:
                 continue
-            last = m.end()
+            last = p + m.end()
             t = self._lookup(self.terms, m)
             if t is not None:
-                found.append((t, m.start(), m.end()))
+                found.append((t, p, last))
         # tails: a tail match never crosses white space, so the whitespace-delimited
         # chunk around each inner occurrence is searched exactly as the whole text would be
         if tail_at and self.tail is not None:
             chunks: set[tuple[int, int]] = set()
             for s in tail_at:
                 a = s
-                while a > 0 and not low[a - 1].isspace():
+                while a > 0 and not text[a - 1].isspace():
                     a -= 1
-                chunks.add((a, _NONSPACE.match(low, s).end()))
+                chunks.add((a, _NONSPACE.match(text, s).end()))  # type: ignore[union-attr]
             for a, b in sorted(chunks):
-                for m in self.tail.finditer(low, a, b):
-                    self._tail_hit(low, m, found)
+                chunk = lower_same_length(text[a:b])
+                for m in self.tail.finditer(chunk):
+                    self._tail_hit(chunk, m, found, a)
         if cs_at and self.cs is not None:
             for p in sorted(cs_at):
                 m = self.cs.match(text, p)
@@ -376,13 +396,15 @@ class CategoryDetector(Detector):
             self._icd(text, context, found)
         return found
 
-    def _tail_hit(self, low: str, m: re.Match, found: list[tuple[Term, int, int]]) -> None:
+    def _tail_hit(self, low: str, m: re.Match, found: list[tuple[Term, int, int]], offset: int = 0) -> None:
+        """Record a compound-tail match of ``low`` (a lower-cased text that starts at
+        ``offset`` of the segment)."""
         s0 = m.start()
         if s0 < 3 or not low[s0 - 3 : s0].isalpha():
             return  # word-initial: the main pass has it; a tail needs a 3+ letter head
         t = self.terms.get(m.group("t"))
         if t is not None and t.tail:
-            found.append((t, m.start(), m.end()))
+            found.append((t, s0 + offset, m.end() + offset))
 
     @staticmethod
     def _icd(text: str, context: str, found: list[tuple[Term, int, int]]) -> None:
@@ -399,9 +421,6 @@ class CategoryDetector(Detector):
         if not self._ready:
             self._compile()
         text = segment.text
-        low = text.lower()
-        if len(low) != len(text):  # a rare character changed length: positions would drift
-            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         hits: list[Hit] = doc.setdefault("category_hits", [])
         # A table row (CSV line, "a | b | c" row): the person link must be in the same row.
         tabular = any(d in text for d in ("\t", ";", " | "))
@@ -415,9 +434,9 @@ class CategoryDetector(Detector):
             and not tabular
         )
         if self.gate is not None:
-            found = self._find_fast(text, low, segment.context)
+            found = self._find_fast(text, segment.context)
         else:
-            found = self._find_reference(text, low, segment.context)
+            found = self._find_reference(text, lower_same_length(text), segment.context)
         # finish() needs one linked hit per term: once a term has one, later hits of it
         # skip the (comparatively costly) person-link test.
         linked_terms: set[str] = doc.setdefault("category_linked", set())
