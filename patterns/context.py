@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import ahocorasick_rs as _ac
+
 #: Words that say "a fødselsnummer follows" (bokmål, nynorsk, English).
 FNR_WORDS = (
     r"fødselsnummer\w*",
@@ -161,17 +163,70 @@ def lower_same_length(text: str) -> str:
 Ctx = tuple[str, int, int]
 
 
+def _lead(word: str) -> str:
+    """The literal text every match of keyword pattern ``word`` starts with (up to
+    its first optional or repeated piece): ``f\\.\\s?nr`` -> ``f.``."""
+    out = []
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        nxt = word[i + 1] if i + 1 < len(word) else ""
+        if ch == "\\" and nxt in ".-":
+            if word[i + 2 : i + 3] in ("?", "*"):
+                break
+            out.append(nxt)
+            i += 2
+            continue
+        if ch in "\\?*+()[]{}|" or nxt in ("?", "*"):
+            break
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _minimal(leads: set[str]) -> list[str]:
+    """Leads that no shorter lead is a prefix of (the shorter one finds the place)."""
+    return sorted(x for x in leads if not any(y != x and x.startswith(y) for y in leads))
+
+
+#: Where a keyword can start: one native Aho-Corasick pass over a window finds these
+#: literal leads; CONTEXT_LOW is then tried only at those of them that start a word.
+LEADS = _minimal({_lead(w) for w in (*FNR_WORDS, *KONTO_WORDS, *NEG_WORDS)})
+_LEAD_AC = _ac.AhoCorasick(LEADS, implementation=_ac.Implementation.DFA)
+
+
+def _is_word(c: str) -> bool:
+    r"""``re``'s ``\w`` for one character."""
+    return c.isalnum() or c == "_"
+
+
 def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
     """Every context word in ``text[lo:hi]``, left to right, as ``CONTEXT_LOW.finditer``
     over the lower-cased text with ``pos=lo, endpos=hi`` finds them.
 
     Only the window is lower-cased (one character more on the left, so a word cut at
     ``lo`` is still seen as cut): a candidate looks at some 60 characters, never at
-    the whole segment.
+    the whole segment. Every match starts with a lead at a word start, so trying the
+    pattern only there, left to right and without overlaps, is what ``finditer``
+    does, without its per-position cost.
     """
     a = lo - 1 if lo > 0 else 0
     window = lower_same_length(text[a:hi])
-    return [(m.lastgroup, m.start() + a, m.end() + a) for m in CONTEXT_LOW.finditer(window, lo - a)]  # type: ignore[misc]
+    base = lo - a
+    try:
+        found = _LEAD_AC.find_matches_as_indexes(window, overlapping=True)
+    except UnicodeEncodeError:  # a lone surrogate cannot cross into native code
+        return [(m.lastgroup, m.start() + a, m.end() + a) for m in CONTEXT_LOW.finditer(window, base)]  # type: ignore[misc]
+    out: list[Ctx] = []
+    last = base
+    for p in sorted({s for _i, s, _e in found if s >= base and (s == 0 or not _is_word(window[s - 1]))}):
+        if p < last:
+            continue
+        m = CONTEXT_LOW.match(window, p)
+        if m is not None:
+            out.append((m.lastgroup, p + a, m.end() + a))  # type: ignore[arg-type]
+            last = m.end()
+    return out
 
 
 #: Characters looked at before a candidate. Labels sit right before their values.

@@ -20,6 +20,7 @@ a bare run valid as both is a fødselsnummer with ``alt_type="kontonummer"``.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -36,7 +37,7 @@ from .context import (
     header_for,
     nearest_context,
 )
-from .numbers import classify_fnr, iban_no_ok, mod11_ok
+from .numbers import classify_checked, iban_no_ok, mod11_ok
 
 _SP = r"[ \u00a0\u2009\u202f]"
 _DASH = r"[\-\u2010\u2011\u2012\u2013]"
@@ -64,6 +65,10 @@ CANDIDATES = regex.compile(
 #: candidate search a few characters earlier.
 CLUSTERS = regex.compile(r"\d[\d \u00a0\u2009\u202f.\-\u2010-\u2013\r\n\t]{6,}\d")
 
+
+#: Every CANDIDATES shape holds five digits in a row or two digits with a space between
+#: (a spaced phone or IBAN): a cluster with neither (12.03.2024, 2019-2023) holds none.
+_CORE = re.compile(r"\d{5}|\d[ \u00a0\u2009\u202f]\d")
 
 #: A candidate as (kind, start, end); kind is a CANDIDATES group name (``k425`` also
 #: for its separator group).
@@ -93,9 +98,10 @@ def iter_candidates(text: str) -> list[Cand]:
     """All candidates of ``text`` (shared by the identifier and contact detectors).
 
     A cluster that is one bare ASCII digit run (most digit clusters in a register or a
-    sheet) is decided by its length without running CANDIDATES: a candidate never
-    starts or ends inside a digit run, so the run is a candidate only as a whole. Runs
-    after ``+``, ``O`` (``NO`` of an IBAN) or next to ``/`` take the full pattern."""
+    sheet) is decided by its length without running CANDIDATES (a candidate never
+    starts or ends inside a digit run, so the run is a candidate only as a whole); runs
+    after ``+``, ``O`` (``NO`` of an IBAN) or next to ``/`` take the full pattern. Other
+    clusters run CANDIDATES only when they hold a shape's core (``_CORE``)."""
     out: list[Cand] = []
     pos = 0
     n = len(text)
@@ -113,6 +119,8 @@ def iter_candidates(text: str) -> list[Cand]:
                 out.append((kind, a, b))
                 pos = b
             continue
+        if _CORE.search(run) is None:
+            continue  # a date, an amount, a short reference: no shape fits
         lo = max(pos, a - 4)
         for m in CANDIDATES.finditer(text, lo, min(n, b + 2)):
             kind = m.lastgroup
@@ -219,12 +227,12 @@ class IdentifierDetector(Detector):
                 return None
             conf = "high" if iban_no_ok("NO" + digits) else "medium"
             return Finding("kontonummer", acct, confidence=conf, start=s, end=e)
-        digits = _digits(raw)
+        digits = raw if e - s == 11 else _digits(raw)
         if kind == "d10":
             return self._ten(digits, seg, s, e)
         if len(digits) != 11 or not mod11_ok(digits):
             return None  # k2 and the account check digit are the same test: cheap reject
-        info = classify_fnr(digits)
+        info = classify_checked(digits)
         ctx, from_header = self._context(seg, s, e)
         if kind == "k425":
             conf = "high" if ctx == "konto" else "low" if ctx == "neg" else "medium"
@@ -291,7 +299,7 @@ class IdentifierDetector(Detector):
         padded = "0" + digits
         if not mod11_ok(padded):
             return None
-        info = classify_fnr(padded)
+        info = classify_checked(padded)
         if info is None or info.variant not in ("fnr", "dnr", "hnr", "syntetisk"):
             return None
         ctx, from_header = self._context(seg, s, e)

@@ -8,7 +8,7 @@ numbers with exactly the rules the scanner applies. See the module docstrings of
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -58,25 +58,25 @@ def _century(ind: int, yy: int) -> int | None:
     return None
 
 
+#: Days per month, February as in a leap year (the year is checked apart).
+_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _date_ok(day: int, month: int, year: int | None, yy: int) -> bool:
-    if not (1 <= month <= 12 and 1 <= day <= 31):
+    if not (1 <= month <= 12 and 1 <= day <= _DAYS[month]):
         return False
     if month == 2 and day == 29:
         return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) if year else yy % 4 == 0
-    try:
-        _dt.date(year or 2000, month, day)
-    except ValueError:
-        return False
     return True
 
 
-@dataclass(frozen=True)
-class FnrInfo:
+class FnrInfo(NamedTuple):
     """What an 11-digit string is as a member of the fødselsnummer family.
 
     ``variant``: fnr, dnr, hnr, fh or syntetisk. ``rule2032``: the first check digit is
     only valid under the rules announced for 2032 (remainder 1-3). ``century_ok``: the
     individual number fits the pre-2032 century table (false for 2032-rule numbers).
+    (A named tuple: it is made for every valid candidate, and cheaply.)
     """
 
     variant: str
@@ -86,19 +86,22 @@ class FnrInfo:
 
 
 def classify_fnr(digits: str) -> FnrInfo | None:
-    """Validate ``digits`` (exactly 11 ASCII digits) as any fødselsnummer variant."""
+    """Validate ``digits`` (exactly 11 digits) as any fødselsnummer variant."""
     if len(digits) != 11 or not digits.isdigit() or not mod11_ok(digits):
         return None
+    return classify_checked(digits)
+
+
+def classify_checked(digits: str) -> FnrInfo | None:
+    """:func:`classify_fnr` for 11 digits that already passed :func:`mod11_ok`."""
     r = k1_remainder(digits)
     if r > 3:
         return None
-    d1 = ord(digits[0]) - 48
-    if d1 >= 8:  # felles hjelpenummer: no date, 1964 check digits
-        return FnrInfo("fh", False, True, None) if r == 0 else None
+    if digits[0] in "89":  # felles hjelpenummer: no date, 1964 check digits
+        return _FH if r == 0 else None
     day = int(digits[0:2])
     month = int(digits[2:4])
     yy = int(digits[4:6])
-    ind = int(digits[6:9])
     variant = "fnr"
     if day > 40:
         day -= 40
@@ -108,18 +111,23 @@ def classify_fnr(digits: str) -> FnrInfo | None:
         variant = "syntetisk"
     elif 41 <= month <= 52:
         month -= 40
-        variant = "hnr" if variant == "fnr" else "hnr"
+        variant = "hnr"
     rule2032 = r != 0
-    if rule2032 and variant == "hnr":
-        return None  # the 2032 rule is announced for F and D numbers (and test numbers)
-    century = None if rule2032 else _century(ind, yy)
-    year = century + yy if century is not None else (2000 + yy if rule2032 else None)
+    if rule2032:
+        if variant == "hnr":
+            return None  # the 2032 rule is announced for F and D numbers (and test numbers)
+        year: int | None = 2000 + yy
+        century_ok = False
+    else:
+        century = _century(int(digits[6:9]), yy)
+        century_ok = century is not None
+        year = century + yy if century is not None else None
     if not _date_ok(day, month, year, yy):
         return None
-    birth = None
-    if year is not None:
-        birth = _dt.date(year, month, day)
-    return FnrInfo(variant, rule2032, century is not None, birth)
+    return FnrInfo(variant, rule2032, century_ok, _dt.date(year, month, day) if year is not None else None)
+
+
+_FH = FnrInfo("fh", False, True, None)
 
 
 def is_strict_fnr(digits: str) -> bool:
