@@ -62,8 +62,9 @@ CANDIDATES = regex.compile(
 #: Cheap first pass: runs of at least 8 digits-or-separators (every shape above needs 8+
 #: digits). CANDIDATES then runs only inside these clusters, so ordinary prose costs one
 #: character-class scan. The optional "+"/"NO" prefix is picked up by starting the
-#: candidate search a few characters earlier.
-CLUSTERS = regex.compile(r"\d[\d \u00a0\u2009\u202f.\-\u2010-\u2013\r\n\t]{6,}\d")
+#: candidate search a few characters earlier. (A cluster starts at a run's first digit:
+#: the ``(?<!\d)`` only spares the engine retrying inside a run too short to be one.)
+CLUSTERS = regex.compile(r"(?<!\d)\d[\d \u00a0\u2009\u202f.\-\u2010-\u2013\r\n\t]{6,}\d")
 
 
 #: Every CANDIDATES shape holds five digits in a row or two digits with a space between

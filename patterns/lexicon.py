@@ -258,16 +258,24 @@ def _start_before(text: str, q: int, lengths: tuple[int, ...]) -> int:
 
 @dataclass
 class Hit:
+    """What a document holds of one term: where it was first seen, and whether any of
+    its occurrences is tied to a person (all that :meth:`CategoryDetector.finish`
+    asks, so later occurrences only update the flags)."""
+
     type: str
     term: str
     weight: str
-    #: The hit's sentence or row points at a person. Tested only until its term has
-    #: one linked hit in the document (all that finish() asks), false after that.
+    #: Some occurrence's sentence or row points at a person.
     linked: bool
+    #: Some occurrence is a lone spreadsheet cell under a short column title.
     table_cell: bool
     location: str
     start: int
     end: int
+
+
+#: Entries kept in a detector's cache of looked-up words before it is emptied.
+_CACHE_MAX = 20_000
 
 
 class CategoryDetector(Detector):
@@ -307,6 +315,7 @@ class CategoryDetector(Detector):
         self.name_re = re.compile(r"(?<![\w])(?:" + trie_regex(sorted(self.names)) + r")(?![\w])")
         self.gate = _Gate(self.terms, self.cs_terms) if _ac is not None else None
         max_words = max((k.count(" ") + 1 for k in self.terms), default=1)
+        self._word_cache: dict[str, tuple[int, Term | None]] = {}
         self.span_re = re.compile(r"\S*" + r"(?:\s+\S*)?" * (max_words - 1))
         self._ready = True
 
@@ -388,6 +397,9 @@ class CategoryDetector(Detector):
                 icd = True
         found: list[tuple[Term, int, int]] = []
         # main: finditer's left-to-right, non-overlapping walk over the word starts seen.
+        # The same words recur (a register names its diagnoses again and again): the
+        # answer for a run of words is cached.
+        cache = self._word_cache
         # A match lies within the first ``max_words`` white-space separated tokens from
         # its start (terms are words joined by white space, then ``\w*``), so matching on
         # just those tokens, lower-cased, gives the same match as on the whole text.
@@ -396,11 +408,18 @@ class CategoryDetector(Detector):
             if p < last:
                 continue
             end = self.span_re.match(text, p).end()  # type: ignore[union-attr]
-            m = self.main.match(lower_same_length(text[p:end]))
-            if m is None:
+            words = text[p:end]
+            got = cache.get(words)
+            if got is None:
+                m = self.main.match(lower_same_length(words))
+                got = (-1, None) if m is None else (m.end(), self._lookup(self.terms, m))
+                if len(cache) >= _CACHE_MAX:
+                    cache.clear()
+                cache[words] = got
+            n, t = got
+            if n < 0:
                 continue
-            last = p + m.end()
-            t = self._lookup(self.terms, m)
+            last = p + n
             if t is not None:
                 found.append((t, p, last))
         # tails: a tail match never crosses white space, so the whitespace-delimited
@@ -452,7 +471,7 @@ class CategoryDetector(Detector):
         if not self._ready:
             self._compile()
         text = segment.text
-        hits: list[Hit] = doc.setdefault("category_hits", [])
+        terms: dict[tuple[str, str], Hit] = doc.setdefault("category_terms", {})
         # A table row (CSV line, "a | b | c" row): the person link must be in the same row.
         tabular = any(d in text for d in ("\t", ";", " | "))
         # A lone spreadsheet cell under a short column title: the row is not in view, so
@@ -468,14 +487,14 @@ class CategoryDetector(Detector):
             found = self._find_fast(text, segment.context)
         else:
             found = self._find_reference(text, lower_same_length(text), segment.context)
-        # finish() needs one linked hit per term: once a term has one, later hits of it
-        # skip the (comparatively costly) person-link test.
-        linked_terms: set[str] = doc.setdefault("category_linked", set())
         for t, s, e in found:
-            linked = t.term not in linked_terms and self._linked(text, s, e, tabular)
-            if linked:
-                linked_terms.add(t.term)
-            hits.append(Hit(t.type, t.term, t.weight, linked, cell, segment.location, s, e))
+            h = terms.get((t.type, t.term))
+            if h is None:
+                h = terms[t.type, t.term] = Hit(t.type, t.term, t.weight, False, cell, segment.location, s, e)
+            elif cell:
+                h.table_cell = True
+            if not h.linked and self._linked(text, s, e, tabular):
+                h.linked = True
         if cell or "\n" in text:
             n = doc.get("names_seen", 0)
             if n < 3 and self.name_re.search(text):
@@ -484,20 +503,18 @@ class CategoryDetector(Detector):
 
     # ------------------------------------------------------------ per item
     def finish(self, doc: DocState) -> Iterable[Finding]:
-        hits: list[Hit] = doc.get("category_hits", [])
-        if not hits:
+        terms: dict[tuple[str, str], Hit] = doc.get("category_terms", {})
+        if not terms:
             return ()
         has_id = any(f.type == "fodselsnummer" and confidence_rank(f.confidence) >= 1 for f in doc.findings)
         person_table = doc.get("names_seen", 0) >= 2
         out: list[Finding] = []
-        for typ in {h.type for h in hits}:
-            mine = [h for h in hits if h.type == typ]
-            linked: dict[str, Hit] = {}
-            for h in mine:
-                if h.linked or has_id or (h.table_cell and person_table):
-                    linked.setdefault(h.term, h)
-            score = sum(WEIGHTS[h.weight] for h in linked.values() if h.weight != "weak")
-            if score > 0 and any(h.weight == "weak" for h in linked.values()):
+        for typ in {h.type for h in terms.values()}:
+            mine = [h for h in terms.values() if h.type == typ]
+            linked = [h for h in mine if h.linked or has_id or (h.table_cell and person_table)]
+            linked_terms = {h.term for h in linked}
+            score = sum(WEIGHTS[h.weight] for h in linked if h.weight != "weak")
+            if score > 0 and any(h.weight == "weak" for h in linked):
                 score += WEIGHTS["weak"]  # supporting words add a little, never enough alone
             if score >= 3:
                 conf = "high"
@@ -505,18 +522,13 @@ class CategoryDetector(Detector):
                 conf = "medium"
             else:
                 conf = "low"
-            seen: set[str] = set()
             for h in mine:
-                if h.term in seen:
-                    continue
-                seen.add(h.term)
-                c = conf if h.term in linked else "low"
                 out.append(
                     Finding(
                         typ,
                         h.term,
                         location=h.location,
-                        confidence=c,
+                        confidence=conf if h.term in linked_terms else "low",
                         detector=self.id,
                         start=h.start,
                         end=h.end,
