@@ -195,11 +195,6 @@ LEADS = _minimal({_lead(w) for w in (*FNR_WORDS, *KONTO_WORDS, *NEG_WORDS)})
 _LEAD_AC = _ac.AhoCorasick(LEADS, implementation=_ac.Implementation.DFA)
 
 
-def _is_word(c: str) -> bool:
-    r"""``re``'s ``\w`` for one character."""
-    return c.isalnum() or c == "_"
-
-
 def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
     """Every context word in ``text[lo:hi]``, left to right, as ``CONTEXT_LOW.finditer``
     over the lower-cased text with ``pos=lo, endpos=hi`` finds them.
@@ -211,17 +206,22 @@ def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
     does, without its per-position cost.
     """
     a = lo - 1 if lo > 0 else 0
-    window = lower_same_length(text[a:hi])
+    window = text[a:hi].lower()
+    if len(window) != hi - a:
+        window = lower_same_length(text[a:hi])
     base = lo - a
     try:
         found = _LEAD_AC.find_matches_as_indexes(window, overlapping=True)
     except UnicodeEncodeError:  # a lone surrogate cannot cross into native code
         return [(m.lastgroup, m.start() + a, m.end() + a) for m in CONTEXT_LOW.finditer(window, base)]  # type: ignore[misc]
+    if not found:
+        return []
     out: list[Ctx] = []
     last = base
-    for p in sorted({s for _i, s, _e in found if s >= base and (s == 0 or not _is_word(window[s - 1]))}):
-        if p < last:
-            continue
+    starts = sorted({s for _i, s, _e in found}) if len(found) > 1 else [found[0][1]]
+    for p in starts:
+        if p < last or (p and (window[p - 1].isalnum() or window[p - 1] == "_")):
+            continue  # inside an earlier match, or not at a word start
         m = CONTEXT_LOW.match(window, p)
         if m is not None:
             out.append((m.lastgroup, p + a, m.end() + a))  # type: ignore[arg-type]

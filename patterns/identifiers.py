@@ -142,7 +142,7 @@ def shared_candidates(text: str, doc: DocState) -> list[Cand]:
 
 
 EMAIL = regex.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[A-Za-z]{2,24}(?![\w-])")
-_TEL_WORDS = regex.compile(r"(?i)(?<!\w)(?:tlf|telefon\w*|mobil\w*|mob|tel|phone|ring)(?!\w)")
+_TEL_WORDS = re.compile(r"(?i)(?<!\w)(?:tlf|telefon\w*|mobil\w*|mob|tel|phone|ring)(?!\w)")
 
 #: Words that put an H-number or FH-number into health context.
 _HEALTH_CTX = regex.compile(
@@ -336,7 +336,8 @@ _HEADER_DELIMS = ("\t", ";", "|")
 def _header_row(text: str) -> str | None:
     """The first line of ``text`` when it looks like a table header naming identifier
     columns (delimited, several columns, a keyword, no long digit runs)."""
-    first = text.split("\n", 1)[0].strip("\r\ufeff ")
+    nl = text.find("\n", 0, 400)
+    first = (text[:nl] if nl >= 0 else text[:400]).strip("\r\ufeff ")
     if len(first) > 300 or not first:
         return None
     for d in _HEADER_DELIMS:

@@ -234,6 +234,11 @@ class _Gate:
         return [(i, s) for i, s, _e in self.ac.find_matches_as_indexes(data, overlapping=True)]
 
 
+def _tabular(text: str) -> bool:
+    """A delimited table row or rows (CSV, TSV, ``a | b | c``)."""
+    return "\t" in text or ";" in text or " | " in text
+
+
 def _latin1(s: str) -> bool:
     try:
         s.encode("latin-1")
@@ -472,8 +477,12 @@ class CategoryDetector(Detector):
             self._compile()
         text = segment.text
         terms: dict[tuple[str, str], Hit] = doc.setdefault("category_terms", {})
+        if self.gate is not None:
+            found = self._find_fast(text, segment.context)
+        else:
+            found = self._find_reference(text, lower_same_length(text), segment.context)
         # A table row (CSV line, "a | b | c" row): the person link must be in the same row.
-        tabular = any(d in text for d in ("\t", ";", " | "))
+        tabular = bool(found) and _tabular(text)
         # A lone spreadsheet cell under a short column title: the row is not in view, so
         # a document that lists named people links it (see finish).
         cell = (
@@ -481,12 +490,8 @@ class CategoryDetector(Detector):
             and len(segment.context) <= 60
             and len(text) <= 80
             and "\n" not in text.strip()
-            and not tabular
+            and not _tabular(text)
         )
-        if self.gate is not None:
-            found = self._find_fast(text, segment.context)
-        else:
-            found = self._find_reference(text, lower_same_length(text), segment.context)
         for t, s, e in found:
             h = terms.get((t.type, t.term))
             if h is None:
