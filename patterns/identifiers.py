@@ -44,7 +44,7 @@ _DASH = r"[\-\u2010\u2011\u2012\u2013]"
 #: Between the 6 and 5 groups of a fødselsnummer: one separator, or a line break.
 _SEP65 = rf"(?:{_SP}?{_DASH}{_SP}?|{_SP}|\.|[ \t]*\r?\n[ \t]*|{_DASH}\r?\n)?"
 
-CANDIDATES = regex.compile(
+CANDIDATES = re.compile(
     rf"""
     (?P<iban>(?<![\w])[Nn][Oo]\d\d(?:{_SP}?\d){{11}}(?!\d))
     |(?<!\d)(?<!\d[./\-\u2013])(?:
@@ -55,7 +55,7 @@ CANDIDATES = regex.compile(
        |(?P<tel>(?:(?:\+|00)47{_SP}?)?(?:[2-9]\d{{7}}|[2-9]\d\d{_SP}\d\d{_SP}\d{{3}}|[2-9]\d(?:{_SP}\d\d){{3}}))
     )(?!\d)(?![./\-\u2013]\d)
     """,
-    regex.VERBOSE,
+    re.VERBOSE,
 )
 # \d{11} is covered by f65 with an empty separator.
 
@@ -95,31 +95,50 @@ def _bare_run(run: str) -> str | None:
     return None
 
 
+#: Separators of the 4-2-5 account shape ``1234.56.78903``.
+_K425_SEPS = frozenset(". -\u00a0\u2009\u202f")
+
+
+def _k425_run(run: str) -> bool:
+    """``run`` is exactly one 4-2-5 account number with one kind of separator."""
+    s = run[4]
+    return (
+        s == run[7]
+        and s in _K425_SEPS
+        and run[:4].isdigit()
+        and run[5:7].isdigit()
+        and run[8:].isdigit()
+        and run.isascii()
+    )
+
+
 def iter_candidates(text: str) -> list[Cand]:
     """All candidates of ``text`` (shared by the identifier and contact detectors).
 
     A cluster that is one bare ASCII digit run (most digit clusters in a register or a
     sheet) is decided by its length without running CANDIDATES (a candidate never
-    starts or ends inside a digit run, so the run is a candidate only as a whole); runs
-    after ``+``, ``O`` (``NO`` of an IBAN) or next to ``/`` take the full pattern. Other
-    clusters run CANDIDATES only when they hold a shape's core (``_CORE``)."""
+    starts or ends inside a digit run, so the run is a candidate only as a whole), and
+    so is a cluster that is exactly one ``1234.56.78903``; runs after ``+``, ``O``
+    (``NO`` of an IBAN) or next to ``/`` take the full pattern. Other clusters run
+    CANDIDATES only when they hold a shape's core (``_CORE``)."""
     out: list[Cand] = []
     pos = 0
     n = len(text)
     for c in CLUSTERS.finditer(text):
         a, b = c.span()
         run = c.group()
-        if (
-            run.isdigit()
-            and run.isascii()
-            and (a == 0 or text[a - 1] not in "+Oo/")
-            and (b == n or text[b] != "/")
-        ):
-            kind = _bare_run(run)
-            if kind is not None:
-                out.append((kind, a, b))
+        plain = (a == 0 or text[a - 1] not in "+Oo/") and (b == n or text[b] != "/")
+        if plain:
+            if run.isdigit() and run.isascii():
+                kind = _bare_run(run)
+                if kind is not None:
+                    out.append((kind, a, b))
+                    pos = b
+                continue
+            if b - a == 13 and _k425_run(run):
+                out.append(("k425", a, b))
                 pos = b
-            continue
+                continue
         if _CORE.search(run) is None:
             continue  # a date, an amount, a short reference: no shape fits
         lo = max(pos, a - 4)

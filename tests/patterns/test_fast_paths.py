@@ -147,7 +147,8 @@ def _candidates_reference(text: str) -> list[tuple[str, int, int]]:
 def test_skipped_digit_runs_never_hold_a_candidate() -> None:
     rnd = random.Random(11)
     pieces = ["NO", "no", "O", "+", "00", "0047", "47", " ", ".", "-", "/", "a/", "\u2013", "\n", "x", "Tlf "]
-    for _ in range(3000):
+    pieces += ["1234.56.", "1234 56 ", "1234-56.", "1234\u00a056\u00a0", "12.34."]
+    for _ in range(4000):
         text = "".join(
             rnd.choice(pieces) + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 16)))
             for _ in range(rnd.randint(1, 6))
