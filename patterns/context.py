@@ -192,7 +192,7 @@ def _minimal(leads: set[str]) -> list[str]:
 #: Where a keyword can start: one native Aho-Corasick pass over a window finds these
 #: literal leads; CONTEXT_LOW is then tried only at those of them that start a word.
 LEADS = _minimal({_lead(w) for w in (*FNR_WORDS, *KONTO_WORDS, *NEG_WORDS)})
-_LEAD_AC = _ac.AhoCorasick(LEADS, implementation=_ac.Implementation.DFA)
+_LEAD_AC = _ac.BytesAhoCorasick([x.encode("latin-1") for x in LEADS], implementation=_ac.Implementation.DFA)
 
 
 def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
@@ -210,10 +210,8 @@ def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
     if len(window) != hi - a:
         window = lower_same_length(text[a:hi])
     base = lo - a
-    try:
-        found = _LEAD_AC.find_matches_as_indexes(window, overlapping=True)
-    except UnicodeEncodeError:  # a lone surrogate cannot cross into native code
-        return [(m.lastgroup, m.start() + a, m.end() + a) for m in CONTEXT_LOW.finditer(window, base)]  # type: ignore[misc]
+    # Latin-1 with "?" for anything else: one byte per character, offsets unchanged.
+    found = _LEAD_AC.find_matches_as_indexes(window.encode("latin-1", "replace"), overlapping=True)
     if not found:
         return []
     out: list[Ctx] = []

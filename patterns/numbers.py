@@ -93,15 +93,53 @@ def classify_fnr(digits: str) -> FnrInfo | None:
 
 
 def classify_checked(digits: str) -> FnrInfo | None:
-    """:func:`classify_fnr` for 11 digits that already passed :func:`mod11_ok`."""
+    """:func:`classify_fnr` for 11 digits that already passed :func:`mod11_ok`.
+
+    It runs for every candidate that passes the first test, so it works on the
+    character codes (``b[i] - 48``) rather than converting slices to ``int``."""
+    if not digits.isascii():
+        return _classify_slow(digits)
+    b = digits.encode()
+    r = (
+        3 * b[0]
+        + 7 * b[1]
+        + 6 * b[2]
+        + b[3]
+        + 8 * b[4]
+        + 9 * b[5]
+        + 4 * b[6]
+        + 5 * b[7]
+        + 2 * b[8]
+        + b[9]
+        - _OFF1
+    ) % 11
+    if r > 3:
+        return None
+    if b[0] >= 56:  # 8 or 9: felles hjelpenummer: no date, 1964 check digits
+        return _FH if r == 0 else None
+    return _classify_date(
+        r,
+        10 * b[0] + b[1] - 528,
+        10 * b[2] + b[3] - 528,
+        10 * b[4] + b[5] - 528,
+        100 * b[6] + 10 * b[7] + b[8] - 5328,
+    )
+
+
+def _classify_slow(digits: str) -> FnrInfo | None:
     r = k1_remainder(digits)
     if r > 3:
         return None
-    if digits[0] in "89":  # felles hjelpenummer: no date, 1964 check digits
+    if int(digits[0]) >= 8:
         return _FH if r == 0 else None
-    day = int(digits[0:2])
-    month = int(digits[2:4])
-    yy = int(digits[4:6])
+    return _classify_date(r, int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:9]))
+
+
+_new_info = tuple.__new__
+
+
+def _classify_date(r: int, day: int, month: int, yy: int, ind: int) -> FnrInfo | None:
+    """Variant, century and birth date from the parts of a number with k1 remainder r."""
     variant = "fnr"
     if day > 40:
         day -= 40
@@ -119,12 +157,13 @@ def classify_checked(digits: str) -> FnrInfo | None:
         year: int | None = 2000 + yy
         century_ok = False
     else:
-        century = _century(int(digits[6:9]), yy)
+        century = _century(ind, yy)
         century_ok = century is not None
         year = century + yy if century is not None else None
     if not _date_ok(day, month, year, yy):
         return None
-    return FnrInfo(variant, rule2032, century_ok, _dt.date(year, month, day) if year is not None else None)
+    birth = _dt.date(year, month, day) if year is not None else None
+    return _new_info(FnrInfo, (variant, rule2032, century_ok, birth))  # type: ignore[return-value]
 
 
 _FH = FnrInfo("fh", False, True, None)

@@ -185,3 +185,19 @@ def test_contact_first_shares_the_scan_and_finds_the_same() -> None:
     assert results[0] == results[1]
     assert ("fodselsnummer", fnr, 5) in results[0]
     assert ("telefon", "91234567", text.index("9123")) in results[0]
+
+
+def test_classification_on_character_codes_agrees_with_int_parsing() -> None:
+    rnd = random.Random(19)
+    checked = 0
+    for _ in range(60000):
+        nine = f"{rnd.randint(0, 99):02d}{rnd.randint(0, 99):02d}{rnd.randint(0, 99):02d}{rnd.randint(0, 999):03d}"
+        for k1 in range(10):
+            ten = nine + str(k1)
+            k2 = (11 - sum(w * int(c) for w, c in zip(W2, ten, strict=False)) % 11) % 11
+            if k2 == 10:
+                continue
+            d = ten + str(k2)
+            assert numbers.classify_checked(d) == numbers._classify_slow(d), d
+            checked += numbers._classify_slow(d) is not None
+    assert checked > 10000  # plenty of valid numbers of every variant were compared
