@@ -163,6 +163,20 @@ def shared_candidates(text: str, doc: DocState) -> list[Cand]:
 EMAIL = regex.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[A-Za-z]{2,24}(?![\w-])")
 _TEL_WORDS = re.compile(r"(?i)(?<!\w)(?:tlf|telefon\w*|mobil\w*|mob|tel|phone|ring)(?!\w)")
 
+#: Literal cores of _TEL_WORDS: without one in view the pattern need not run.
+_TEL_CORES = ("tlf", "tel", "mob", "phone", "ring")
+
+
+def _tel_word_before(text: str, s: int) -> bool:
+    """A phone word in the 40 characters before ``s`` (``_TEL_WORDS.search`` there,
+    run only when a literal core of it is in view)."""
+    lo = max(0, s - 40)
+    window = text[lo:s].lower()
+    if not any(c in window for c in _TEL_CORES):
+        return False
+    return _TEL_WORDS.search(text, lo, s) is not None
+
+
 #: Words that put an H-number or FH-number into health context.
 _HEALTH_CTX = regex.compile(
     r"(?i)(?<!\w)(?:pasient\w*|journal\w*|helse\w*|sjukehus\w*|sykehus\w*|lege\w*|hjelpenummer|"
@@ -394,7 +408,7 @@ class ContactDetector(Detector):
                 continue
             raw = text[s:e]
             intl = raw.startswith(("+", "00"))
-            near = _TEL_WORDS.search(text, max(0, s - 40), s) is not None
+            near = _tel_word_before(text, s)
             if not near and segment.context:
                 near = _TEL_WORDS.search(header_for(text, s, segment.context)) is not None
             digits = _digits(raw.lstrip("+"))
