@@ -37,7 +37,7 @@ from .context import (
     header_for,
     nearest_context,
 )
-from .numbers import classify_checked, iban_no_ok, mod11_ok
+from .numbers import FnrInfo, classify_checked, iban_no_ok, mod11_ok
 
 _SP = r"[ \u00a0\u2009\u202f]"
 _DASH = r"[\-\u2010\u2011\u2012\u2013]"
@@ -237,6 +237,11 @@ class IdentifierDetector(Detector):
             return near, False
         head = header_for(seg.text, start, seg.context)
         cls = classify_words(head) if head else None
+        if cls == "neg" and _has_words_before(seg.text, start):
+            # A distractor in a title ("Journalnotat – Telefonsamtale") is a label only
+            # for a value standing alone under it (a sheet cell, a form field), as an
+            # in-text distractor counts only right before the value on its line.
+            return None, False
         return cls, cls is not None
 
     # -------------------------------------------------------------- detection
@@ -285,6 +290,14 @@ class IdentifierDetector(Detector):
             return Finding("kontonummer", digits, confidence=conf, start=s, end=e)
         if bare and ctx == "konto" and (from_header or not self._fnr_label_wins(seg.text, s)):
             return Finding("kontonummer", digits, confidence="high", alt_type="fodselsnummer", start=s, end=e)
+        if bare and ctx is None and info.variant in ("fnr", "dnr", "syntetisk") and not _strict(info):
+            if _konto_word_before(seg.text, s):
+                # Valid only as a test or 2032-rule number or with an odd century, which
+                # needs a label, and an account column or label is in view: an account.
+                # (H and FH numbers keep their health-context rule.)
+                return Finding(
+                    "kontonummer", digits, confidence="medium", alt_type="fodselsnummer", start=s, end=e
+                )
         conf = self._fnr_confidence(info, ctx, seg.text, s, e)
         return Finding(
             "fodselsnummer",
@@ -316,7 +329,7 @@ class IdentifierDetector(Detector):
     def _fnr_confidence(self, info, ctx: str | None, text: str, s: int, e: int) -> str:
         if ctx == "neg":
             return "low"
-        if info.variant in ("fnr", "dnr") and not info.rule2032 and info.century_ok:
+        if _strict(info):
             if info.birth is not None and info.birth > self.today:
                 return "medium" if ctx == "fnr" else "low"
             return "high" if ctx == "fnr" else "medium"
@@ -347,20 +360,51 @@ class IdentifierDetector(Detector):
         return Finding("fodselsnummer", padded, confidence=conf, variant=info.variant, start=s, end=e)
 
 
+def _strict(info: FnrInfo) -> bool:
+    """An ordinary F or D number under the 1964 rule with a consistent century."""
+    return info.variant in ("fnr", "dnr") and not info.rule2032 and info.century_ok
+
+
+def _has_words_before(text: str, s: int) -> bool:
+    """The line holding ``s`` has letters before it."""
+    line_start = text.rfind("\n", 0, s) + 1
+    return any(c.isalpha() for c in text[line_start:s])
+
+
 #: How far back a weak (non-adjacent) account label still counts.
 KONTO_REACH = 300
 
 
 def _konto_word_before(text: str, s: int) -> bool:
     """An account word within ``KONTO_REACH`` characters before ``s`` with no
-    distractor word after it."""
+    distractor word after it, or in the header line of the table ``s`` sits in."""
     konto = False
     for cls, _a, b in context_matches(text, max(0, s - KONTO_REACH), s):
         if cls == "konto":
             konto = True
         elif cls == "neg" and s - b <= NEG_REACH and "\n" not in text[b:s]:
             return False  # "KID: …" right before the number
-    return konto
+    return konto or _header_line_names_konto(text, s)
+
+
+_FIVE_DIGITS = re.compile(r"\d{5}")
+
+
+def _header_line_names_konto(text: str, s: int) -> bool:
+    """A table whose columns are set apart by spaces only (a PDF page, a text export)
+    has its header line above its rows: going up from ``s`` over rows (lines with a
+    long number) to the first line without one, does that line name an account?
+    A blank line ends the table."""
+    end = text.rfind("\n", 0, s)
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if not line.strip():
+            return False
+        if _FIVE_DIGITS.search(line) is None:
+            return any(cls == "konto" for cls, _a, _b in context_matches(line, 0, len(line)))
+        end = start - 1
+    return False
 
 
 _HEADER_DELIMS = ("\t", ";", "|")

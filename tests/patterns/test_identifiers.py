@@ -221,3 +221,47 @@ def test_contacts():
     assert ("epost", "kari.nordmann@example.no", "medium") in got
     assert ("telefon", "91234567", "medium") in got
     assert ("telefon", "22334455", "medium") in got
+
+
+def test_a_distractor_in_the_heading_above_vetoes_only_a_value_standing_alone() -> None:
+    """Paragraph extractors pass the previous paragraph as context. "Telefon…" in a
+    heading is no label for a number inside a sentence under it, but is one for a
+    value alone under a "Telefon" title (a sheet cell or a form field)."""
+    v = valid("150385")
+    (f,) = find(f"Pasient: Maja Strand ({v})", context="Journalnotat – Telefonsamtale")
+    assert (f.type, f.value, f.confidence) == ("fodselsnummer", v, "medium")
+    (g,) = find(v, context="Telefon")
+    assert (g.type, g.value, g.confidence) == ("fodselsnummer", v, "low")
+    (h,) = find(f"Pasient: Maja Strand ({v})", context="Fødselsnummer")
+    assert h.confidence == "high"  # an identity label above still counts
+
+
+def test_accounts_in_a_space_separated_table_under_a_kontonr_header() -> None:
+    """A PDF page renders a table as lines of words: the header line names the columns
+    once, far above most rows."""
+    import random
+
+    from pvscan.testing import make_fnr, make_kontonummer
+
+    rng = random.Random(4)
+    rows = []
+    accounts = []
+    for i in range(40):
+        k = make_kontonummer(rng)
+        while classify_fnr(k) is not None:
+            k = make_kontonummer(rng)
+        accounts.append(k)
+        rows.append(f"Person {i} {make_fnr(rng=rng)} sjukepleiar {20 + i} {k} Heimetenesta")
+    text = "Tilsette\nNamn Fødselsnr Stilling Stillingsprosent Kontonr Eining\n" + "\n".join(rows)
+    found = {f.value: (f.type, f.confidence) for f in find(text)}
+    assert all(found[k] in (("kontonummer", "medium"), ("kontonummer", "high")) for k in accounts)
+    # Without the header line the same rows give accounts only at low confidence.
+    bare = {f.value: f.confidence for f in find("\n".join(rows)) if f.type == "kontonummer"}
+    assert set(bare.values()) == {"low"}
+    # A blank line ends the table: rows below it are not under the header.
+    after = {
+        f.value: f.confidence
+        for f in find(text + "\n\n" + rows[0])
+        if f.start > len(text) and f.type == "kontonummer"
+    }
+    assert after == {accounts[0]: "low"}
