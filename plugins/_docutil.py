@@ -198,6 +198,8 @@ def format_number(value: float | int | str) -> str:
     as its 10 digits and the detector pads it.
     """
     if isinstance(value, str):
+        if value.isdigit():  # most cells: what the slower path below returns unchanged
+            return value
         try:
             num = float(value)
         except ValueError:
@@ -264,18 +266,17 @@ def sheet_row(cells: list[tuple[str, str]], sheet: str, row: int, header: str) -
 
 def row_segment(cells: list[tuple[str, str]], location: str, context: str = "") -> RowSegment:
     """Join ``(cell ref, text)`` pairs into a RowSegment (empty cells are left out)."""
-    parts: list[str] = []
+    texts: list[str] = []
     spans: list[tuple[str, int, int]] = []
     pos = 0
+    sep = len(CELL_SEP)
     for ref, text in cells:
-        if not text:
-            continue
-        if parts:
-            pos += len(CELL_SEP)
-        parts.append(text)
-        spans.append((ref, pos, pos + len(text)))
-        pos += len(text)
-    return RowSegment(CELL_SEP.join(parts), location=location, context=context, cells=spans)
+        if text:
+            end = pos + len(text)
+            spans.append((ref, pos, end))
+            texts.append(text)
+            pos = end + sep
+    return RowSegment(CELL_SEP.join(texts), location=location, context=context, cells=spans)
 
 
 def unwrap_ole_embedding(name: str, data: bytes) -> tuple[str, bytes] | None:

@@ -31,6 +31,7 @@ reported as unsupported.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -115,6 +116,7 @@ class _Book:
                 )
         self.strings = self._shared_strings(rels)
         self.date_styles = self._date_styles(rels)
+        self._date_style_cache: dict[str, bool] = {}
 
     def _part_of_type(self, rels: dict[str, tuple[str, str]], kind: str, default: str) -> str | None:
         for typ, target in rels.values():
@@ -130,10 +132,7 @@ class _Book:
         with self.zf.open(part) as fh:
             for _ev, si in iterparse(fh, tag="{*}si"):
                 strings.append(_string_item(si))
-                si.clear()
-                parent = si.getparent()
-                while si.getprevious() is not None and parent is not None:
-                    del parent[0]
+                _free(si)
         return strings
 
     def _date_styles(self, rels: dict[str, tuple[str, str]]) -> set[int]:
@@ -162,6 +161,11 @@ class _Book:
         return dates
 
     def cell_text(self, c: etree._Element, ns: str) -> str:
+        """The text of one ``<c>`` as people see it (strings, numbers, dates).
+
+        Called for every cell of every sheet, so the per-cell work is kept small: the
+        value is found with one tag test per child, and whether a style is a date style
+        is decided once per style attribute (see :meth:`_is_date_style`)."""
         t = c.get("t")
         if t == "inlineStr":
             return "".join(_string_item(x) for x in c.iterchildren(ns + "is"))
@@ -183,19 +187,21 @@ class _Book:
         if t in ("e", "b"):
             return ""
         s = c.get("s")
-        if s is not None and self.date_styles:
+        if s is not None and self._is_date_style(s):
+            return _date_cell(v, self.date1904)
+        return format_number(v)
+
+    def _is_date_style(self, s: str) -> bool:
+        """Whether the style attribute ``s`` names a date format; cached per attribute
+        value (a sheet uses a handful of styles over thousands of cells)."""
+        known = self._date_style_cache.get(s)
+        if known is None:
             try:
                 style = int(s)
             except ValueError:
                 style = 0
-            if style in self.date_styles:
-                try:
-                    num = float(v)
-                except ValueError:
-                    return v
-                if 0 < num < 2958466:
-                    return excel_date(num, self.date1904)
-        return format_number(v)
+            known = self._date_style_cache[s] = style in self.date_styles
+        return known
 
     def sheet_segments(self, sheet: str, part: str) -> Iterator[Segment]:
         sref = sheet_ref(sheet)
@@ -203,32 +209,34 @@ class _Book:
         next_row = 1
         with self.zf.open(part) as fh:
             for _ev, row in iterparse(fh, tag="{*}row"):
-                ns = row.tag[: row.tag.index("}") + 1] if row.tag.startswith("{") else ""
                 try:
                     rnum = int(row.get("r") or next_row)
                 except ValueError:
                     rnum = next_row
                 next_row = rnum + 1
-                cells: list[tuple[str, str]] = []
-                col = 0
-                for c in row.iterchildren(ns + "c"):
-                    col += 1
-                    text = self.cell_text(c, ns)
-                    if not text:
-                        continue
-                    ref = c.get("r") or ""
-                    m = _CELL_REF.match(ref)
-                    letters = m.group(1) if m else col_letters(col)
-                    cells.append((f"{sref}!{letters}{rnum}", text))
-                row.clear()
-                parent = row.getparent()
-                while row.getprevious() is not None and parent is not None:
-                    del parent[0]
-                if not cells:
-                    continue
-                seg, header = sheet_row(cells, sref, rnum, header)
-                yield seg
+                cells = self._row_cells(row, f"{sref}!", str(rnum))
+                _free(row)
+                if cells:
+                    seg, header = sheet_row(cells, sref, rnum, header)
+                    yield seg
         yield from self._comments(sref, part)
+
+    def _row_cells(self, row: etree._Element, prefix: str, rnum: str) -> list[tuple[str, str]]:
+        """``(cell reference, text)`` of the row's non-empty cells, references as
+        ``prefix + column letters + rnum`` (the row's own number, as Excel shows it)."""
+        tag = row.tag
+        ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+        cells: list[tuple[str, str]] = []
+        text_of = self.cell_text
+        col = 0
+        for c in row.iterchildren(ns + "c"):
+            col += 1
+            text = text_of(c, ns)
+            if not text:
+                continue
+            m = _CELL_REF.match(c.get("r") or "")
+            cells.append((prefix + (m.group(1) if m else col_letters(col)) + rnum, text))
+        return cells
 
     def _comments(self, sref: str, part: str) -> Iterator[Segment]:
         for typ, target in rels_targets(self.zf, part).values():
@@ -242,11 +250,36 @@ class _Book:
                         yield Segment(text, location=f"{sref}!{el.get('ref') or ''} kommentar")
 
 
+def _free(el: etree._Element) -> None:
+    """Drop a streamed element and the siblings already handled before it, so a sheet
+    of a million rows is never held as a tree."""
+    el.clear()
+    parent = el.getparent()
+    while el.getprevious() is not None and parent is not None:
+        del parent[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_cell(v: str, date1904: bool) -> str:
+    """The text of a date-styled cell value ``v``. Cached: a register repeats the same
+    dates over thousands of rows, and building and formatting a datetime per cell was a
+    tenth of reading such a sheet."""
+    try:
+        num = float(v)
+    except ValueError:
+        return v
+    if 0 < num < 2958466:
+        return excel_date(num, date1904)
+    return format_number(v)
+
+
 def _string_item(si: etree._Element) -> str:
     """Text of a shared/inline string: all ``<t>`` except phonetic runs (``<rPh>``)."""
-    first = si[0] if len(si) else None
-    if len(si) == 1 and first is not None and local(first.tag) == "t":
-        return first.text or ""
+    if len(si) == 1:
+        tag = si[0].tag
+        # the common <si><t>text</t></si>; same test as local(tag) == "t", without the split
+        if isinstance(tag, str) and (tag == "t" or tag.endswith("}t")):
+            return si[0].text or ""
     out: list[str] = []
     for el in si.iter("{*}t"):
         parent = el.getparent()

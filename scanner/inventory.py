@@ -23,7 +23,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,6 +166,7 @@ class Inventory:
         self.path = os.fspath(path)
         #: Id of the item the last :meth:`store_result` wrote.
         self.last_item_id = 0
+        self._protect: tuple[Any, Callable[[str, str], tuple[str, str]]] | None = None
         if not readonly and not os.path.exists(self.path):
             parent = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(parent, exist_ok=True)
@@ -312,6 +313,29 @@ class Inventory:
             (scan_id, scan_id),
         )
 
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Build the findings' hash index once at the end when the inventory has no
+        findings yet (the first scan of a share), instead of row by row.
+
+        Every finding's keyed hash is random, so keeping ``findings_hash`` up to date
+        during the first scan is an insert at a random place of a growing B-tree: a third
+        of the coordinator's storing time on the dev corpus (321k findings: 2.5 s), while
+        building it afterwards takes 0.4 s. A scan killed in between loses nothing: every
+        writable open recreates a missing index (:meth:`_migrate`), and a search meanwhile
+        is only slower, not wrong. Later scans, which add to a filled inventory, keep the
+        index as it is."""
+        empty = self.db.execute("SELECT 1 FROM findings LIMIT 1").fetchone() is None
+        if empty:
+            with self.transaction():
+                self.db.execute("DROP INDEX IF EXISTS findings_hash")
+        try:
+            yield
+        finally:
+            if empty:
+                with self.transaction():
+                    self.db.execute("CREATE INDEX IF NOT EXISTS findings_hash ON findings(hash)")
+
     def clear_walk_errors(self, scan_id: int) -> None:
         """A resumed scan walks again and records its walk errors afresh."""
         self.db.execute("DELETE FROM walk_errors WHERE scan_id=?", (scan_id,))
@@ -381,33 +405,7 @@ class Inventory:
             self.db.execute("DELETE FROM findings WHERE item_id=?", (item_id,))
             self.db.execute("DELETE FROM problems WHERE item_id=?", (item_id,))
             change = "new" if came_back else "changed" if content_changed else "rescanned"
-        agg: dict[tuple[str, str, str, str], list[Any]] = {}
-        for f in res.findings:
-            k = (f.item, f.type, f.value, f.location)
-            if k in agg:
-                agg[k][-1] += 1
-                continue
-            agg[k] = [f, 1]
-        rows = []
-        # the installation key once per item, not once per finding (it is a file lookup)
-        hkey = masker.load_key() if agg else None
-        for (inner, type_, value, location), (f, count) in agg.items():
-            rows.append(
-                (
-                    item_id,
-                    inner,
-                    type_,
-                    masker.mask(type_, value),
-                    masker.keyed_hash(value, hkey),
-                    location,
-                    f.confidence,
-                    f.detector,
-                    f.variant,
-                    f.alt_type,
-                    count,
-                    value if reveal else None,
-                )
-            )
+        rows = self._finding_rows(item_id, res, reveal, masker)
         from .review import apply_exceptions
 
         rows = apply_exceptions(self.db, key, rows)
@@ -427,6 +425,71 @@ class Inventory:
                 (scan_id, item_id, change),
             )
         return change
+
+    #: How many (type, value) -> (masked, hash) pairs the coordinator remembers. The same
+    #: person's number recurs across a share's files (on the 5,000-file dev corpus 321k
+    #: findings hold 143k distinct values); a bounded memo skips the HMAC and the mask
+    #: for a repeat while keeping the coordinator's memory flat (a few MB).
+    MASK_MEMO = 1 << 15
+
+    def _finding_rows(
+        self, item_id: int, res: ItemResult, reveal: bool, masker: Any
+    ) -> list[tuple[Any, ...]]:
+        """The findings rows of one item: equal findings (same inner item, type, value and
+        location) become one row with a count, each with its masked value and keyed hash."""
+        agg: dict[tuple[str, str, str, str], list[Any]] = {}
+        for f in res.findings:
+            k = (f.item, f.type, f.value, f.location)
+            if k in agg:
+                agg[k][-1] += 1
+                continue
+            agg[k] = [f, 1]
+        if not agg:
+            return []
+        protect = self._protector(masker)
+        rows = []
+        for (inner, type_, value, location), (f, count) in agg.items():
+            masked, hashed = protect(type_, value)
+            rows.append(
+                (
+                    item_id,
+                    inner,
+                    type_,
+                    masked,
+                    hashed,
+                    location,
+                    f.confidence,
+                    f.detector,
+                    f.variant,
+                    f.alt_type,
+                    count,
+                    value if reveal else None,
+                )
+            )
+        return rows
+
+    def _protector(self, masker: Any) -> Callable[[str, str], tuple[str, str]]:
+        """``(type, value) -> (masked, keyed hash)`` for ``masker``, memoised (bounded).
+
+        The installation key is loaded once per inventory connection, not per item: a
+        lookup of the key file costs a path resolution and a ``stat`` each time."""
+        if self._protect is not None and self._protect[0] is masker:
+            return self._protect[1]
+        hkey = masker.load_key()
+        memo: dict[tuple[str, str], tuple[str, str]] = {}
+        mask, keyed_hash, cap = masker.mask, masker.keyed_hash, self.MASK_MEMO
+
+        def protect(type_: str, value: str) -> tuple[str, str]:
+            k = (type_, value)
+            out = memo.get(k)
+            if out is None:
+                if len(memo) >= cap:
+                    memo.clear()
+                out = memo[k] = (mask(type_, value), keyed_hash(value, hkey))
+            return out
+
+        self._protect = (masker, protect)
+        return protect
 
     def mark_gone(self, scan_id: int, roots: list[str], keep: Iterable[str] = ()) -> int:
         """Items under ``roots`` this run did not walk are gone (deleted or moved).

@@ -111,7 +111,9 @@ class Engine:
         hint = dict(ref.meta).get("kind")
         if path is not None:
             return ItemData(ref.name, path=path, size=ref.size, kind_hint=hint)
-        return ItemData(ref.name, opener=lambda: source.open(ref, self.settings), size=ref.size, kind_hint=hint)
+        return ItemData(
+            ref.name, opener=lambda: source.open(ref, self.settings), size=ref.size, kind_hint=hint
+        )
 
     # ------------------------------------------------------------------ items
     def choose(self, data: ItemData) -> Extractor | None:

@@ -48,7 +48,14 @@ def apply_exceptions(
 ) -> list[tuple[Any, ...]]:
     """Drop finding rows (as built by ``Inventory.store_result``; the hash is column 4)
     whose value is marked as a false positive for this item or everywhere."""
-    if not rows or not has_table(db, "exceptions"):
+    if not rows:
+        return rows
+    # Almost every inventory has no exceptions: one cheap probe per item instead of a
+    # look-up of every hash the item holds.
+    try:
+        if db.execute("SELECT 1 FROM exceptions LIMIT 1").fetchone() is None:
+            return rows
+    except sqlite3.OperationalError:  # an inventory from before the workflows (schema 1)
         return rows
     hashes = {r[4] for r in rows}
     marks = ",".join("?" * len(hashes))

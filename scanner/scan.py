@@ -152,21 +152,22 @@ def scan(
             keep: list[str] = []
             started = time.monotonic()
             try:
-                _run(
-                    inv,
-                    engine,
-                    roots,
-                    settings,
-                    sig,
-                    workers,
-                    full,
-                    summary,
-                    stop,
-                    progress,
-                    batch_seconds,
-                    batch_items,
-                    keep,
-                )
+                with inv.bulk_load():
+                    _run(
+                        inv,
+                        engine,
+                        roots,
+                        settings,
+                        sig,
+                        workers,
+                        full,
+                        summary,
+                        stop,
+                        progress,
+                        batch_seconds,
+                        batch_items,
+                        keep,
+                    )
             except _Stopped:
                 summary.interrupted = True
             summary.elapsed = time.monotonic() - started

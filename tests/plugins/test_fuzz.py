@@ -32,7 +32,9 @@ from pvscan.model import Extracted, ItemData, Segment, Settings
 from pvscan.plugins.source_local import LocalSource
 from pvscan.process import _ENGINES, Engine
 
-REALDOCS = Path(os.environ.get("PVSCAN_REALDOCS", Path(__file__).resolve().parents[3] / "shared" / "realdocs"))
+REALDOCS = Path(
+    os.environ.get("PVSCAN_REALDOCS", Path(__file__).resolve().parents[3] / "shared" / "realdocs")
+)
 CRASHERS = Path(__file__).parent / "crashers"
 #: Cases in the CI smoke run (about 40-60 s on 2 cores).
 SMOKE_CASES = int(os.environ.get("PVSCAN_FUZZ_CASES", "8000"))

@@ -109,3 +109,39 @@ def test_truncated_workbook_is_corrupt(workbook: tuple[Path, dict[str, str]], tm
     bad.write_bytes(path.read_bytes()[:1500])
     result = Engine(Settings()).process(next(LocalSource().walk(str(bad), Settings())))
     assert result.unscannable and result.problems[0].reason.startswith("corrupt:")
+
+
+@pytest.mark.parametrize("password", ["VelvetSweatshop", "hemmelig"])
+def test_encrypted_workbook_derives_the_key_once(
+    workbook: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    """The default-password attempt hashes the password once (100,000 SHA-512 rounds),
+    not once for the key and again for the verifier, and still tells the default
+    password (read) from a real one (reported encrypted)."""
+    import msoffcrypto.format.ooxml
+    from msoffcrypto.method.ecma376_agile import ECMA376Agile
+    from pvscan.model import EncryptedError, InnerItem
+    from pvscan.plugins.encrypted import EncryptedOfficeExtractor
+
+    path, _ = workbook
+    enc = tmp_path / "beskyttet.xlsx"
+    with open(path, "rb") as fh, open(enc, "wb") as out:
+        msoffcrypto.format.ooxml.OOXMLFile(fh).encrypt(password, out)
+    derive = ECMA376Agile._derive_iterated_hash_from_password
+    calls: list[str] = []
+
+    def counting(*args: object, **kwargs: object) -> bytes:
+        calls.append("derive")
+        return derive(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ECMA376Agile, "_derive_iterated_hash_from_password", staticmethod(counting))
+    item = ItemData(enc.name, path=str(enc), size=enc.stat().st_size)
+    item.kind = "ooxml-encrypted"
+    if password == "VelvetSweatshop":
+        pieces = list(EncryptedOfficeExtractor().extract(item, Settings()))
+        assert [type(p) for p in pieces] == [InnerItem]
+        assert pieces[0].data.read()[:4] == b"PK\x03\x04"  # type: ignore[union-attr]
+    else:
+        with pytest.raises(EncryptedError, match="password required"):
+            list(EncryptedOfficeExtractor().extract(item, Settings()))
+    assert calls == ["derive"]

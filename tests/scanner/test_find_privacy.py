@@ -125,9 +125,13 @@ def test_exit_code_partial_when_something_is_unscannable(corpus, tmp_path):
 
 def test_scan_never_reads_its_own_inventory(corpus, tmp_path):
     db = corpus / "inv.sqlite"  # the inventory inside the scanned tree
-    res = run("scan", str(corpus), "--db", str(db), "--jsonl", str(tmp_path / "o.jsonl"), "--workers", "0", "-q")
+    res = run(
+        "scan", str(corpus), "--db", str(db), "--jsonl", str(tmp_path / "o.jsonl"), "--workers", "0", "-q"
+    )
     assert res.exit_code == 0
-    res = run("scan", str(corpus), "--db", str(db), "--jsonl", str(tmp_path / "o.jsonl"), "--workers", "0", "-q")
+    res = run(
+        "scan", str(corpus), "--db", str(db), "--jsonl", str(tmp_path / "o.jsonl"), "--workers", "0", "-q"
+    )
     files = {json.loads(x).get("file", "") for x in (tmp_path / "o.jsonl").read_text().splitlines()}
     assert not any("inv.sqlite" in f for f in files)
     assert json.loads((tmp_path / "o.jsonl").read_text().splitlines()[-1])["files"] == 3

@@ -61,3 +61,47 @@ def test_under_roots_matches_the_root_and_below_only(tmp_path):
         cond, args = under_roots(["/a/"])
         got = {bytes(r[0]) for r in inv.db.execute(f"SELECT path FROM items WHERE {cond}", args)}
     assert got == {b"/a", b"/a/x", b"/a/y/z"}
+
+
+def _has_hash_index(inv: Inventory) -> bool:
+    return inv.db.execute("SELECT 1 FROM sqlite_master WHERE name='findings_hash'").fetchone() is not None
+
+
+def test_first_scan_builds_the_hash_index_at_the_end(tmp_path, monkeypatch):
+    """A first scan stores findings without the random-order hash index and builds it
+    afterwards; a scan of a filled inventory keeps it; a scan killed before the end
+    gets it back on the next open; and the stored hashes are the same either way."""
+    monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
+    db = tmp_path / "inv.sqlite"
+    with Inventory(db) as inv:
+        s1, _ = inv.start_scan(["/r"], "s", {}, [], False)
+        with inv.bulk_load():
+            assert not _has_hash_index(inv)
+            store(inv, s1, ref("/r/a"), value="12345678901")
+            store(inv, s1, ref("/r/b"), value="12345678901")
+        assert _has_hash_index(inv)
+        hashes = {h for (h,) in inv.db.execute("SELECT hash FROM findings")}
+        assert hashes == {masking.keyed_hash("12345678901")}
+        with inv.bulk_load():
+            assert _has_hash_index(inv)  # findings exist: maintained row by row
+    db2 = tmp_path / "killed.sqlite"
+    with Inventory(db2) as inv:
+        # what a first scan killed inside bulk_load() leaves behind
+        inv.db.execute("DROP INDEX findings_hash")
+        inv.db.commit()
+    with Inventory(db2) as inv:
+        assert _has_hash_index(inv)
+
+
+def test_masking_memo_is_bounded_and_gives_the_same_rows(tmp_path, monkeypatch):
+    """The coordinator's memo of masked values and hashes stays under its cap and
+    returns what masking itself returns."""
+    monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(Inventory, "MASK_MEMO", 2)
+    with Inventory(tmp_path / "inv.sqlite") as inv:
+        s1, _ = inv.start_scan(["/r"], "s", {}, [], False)
+        values = ["12345678901", "98765432109", "12345678901", "55512345", "98765432109"]
+        for n, v in enumerate(values):
+            store(inv, s1, ref(f"/r/{n}"), value=v)
+        rows = list(inv.db.execute("SELECT masked, hash FROM findings ORDER BY id"))
+        assert [tuple(r) for r in rows] == [(masking.mask("test", v), masking.keyed_hash(v)) for v in values]
