@@ -218,6 +218,14 @@ class IdentifierDetector(Detector):
 
     def __init__(self, settings: Settings | None = None, today: _dt.date | None = None):
         self.today = today or _dt.date.today()
+        self._memo: tuple[str, dict[int, bool]] | None = None
+
+    def _header_memo(self, text: str) -> dict[int, bool]:
+        """The table-header memo of the segment ``text`` (a new one for a new text)."""
+        memo = self._memo
+        if memo is None or memo[0] is not text:
+            memo = self._memo = (text, {})
+        return memo[1]
 
     # -------------------------------------------------------------- context
     def _context(self, seg: Segment, start: int, end: int) -> tuple[str | None, bool]:
@@ -283,7 +291,7 @@ class IdentifierDetector(Detector):
                 return None
             if ctx == "konto":
                 conf = "high"
-            elif ctx is None and _konto_word_before(seg.text, s):
+            elif ctx is None and _konto_word_before(seg.text, s, self._header_memo(seg.text)):
                 conf = "medium"  # a table whose "Kontonr" header is a few lines up (PDF)
             else:
                 conf = "low"
@@ -291,7 +299,7 @@ class IdentifierDetector(Detector):
         if bare and ctx == "konto" and (from_header or not self._fnr_label_wins(seg.text, s)):
             return Finding("kontonummer", digits, confidence="high", alt_type="fodselsnummer", start=s, end=e)
         if bare and ctx is None and info.variant in ("fnr", "dnr", "syntetisk") and not _strict(info):
-            if _konto_word_before(seg.text, s):
+            if _konto_word_before(seg.text, s, self._header_memo(seg.text)):
                 # Valid only as a test or 2032-rule number or with an odd century, which
                 # needs a label, and an account column or label is in view: an account.
                 # (H and FH numbers keep their health-context rule.)
@@ -375,36 +383,50 @@ def _has_words_before(text: str, s: int) -> bool:
 KONTO_REACH = 300
 
 
-def _konto_word_before(text: str, s: int) -> bool:
+def _konto_word_before(text: str, s: int, memo: dict[int, bool]) -> bool:
     """An account word within ``KONTO_REACH`` characters before ``s`` with no
-    distractor word after it, or in the header line of the table ``s`` sits in."""
+    distractor word after it, or in the header line of the table ``s`` sits in
+    (``memo``: see :func:`_header_line_names_konto`)."""
     konto = False
     for cls, _a, b in context_matches(text, max(0, s - KONTO_REACH), s):
         if cls == "konto":
             konto = True
         elif cls == "neg" and s - b <= NEG_REACH and "\n" not in text[b:s]:
             return False  # "KID: …" right before the number
-    return konto or _header_line_names_konto(text, s)
+    return konto or _header_line_names_konto(text, s, memo)
 
 
 _FIVE_DIGITS = re.compile(r"\d{5}")
 
 
-def _header_line_names_konto(text: str, s: int) -> bool:
+def _header_line_names_konto(text: str, s: int, memo: dict[int, bool]) -> bool:
     """A table whose columns are set apart by spaces only (a PDF page, a text export)
     has its header line above its rows: going up from ``s`` over rows (lines with a
     long number) to the first line without one, does that line name an account?
-    A blank line ends the table."""
+    A blank line ends the table.
+
+    ``memo`` (one per segment) keeps the answer for every line end passed on the way,
+    so the rows of one table are walked once, not once per number."""
     end = text.rfind("\n", 0, s)
+    passed = []
+    answer = False
     while end > 0:
+        known = memo.get(end)
+        if known is not None:
+            answer = known
+            break
+        passed.append(end)
         start = text.rfind("\n", 0, end) + 1
         line = text[start:end]
         if not line.strip():
-            return False
+            break
         if _FIVE_DIGITS.search(line) is None:
-            return any(cls == "konto" for cls, _a, _b in context_matches(line, 0, len(line)))
+            answer = any(cls == "konto" for cls, _a, _b in context_matches(line, 0, len(line)))
+            break
         end = start - 1
-    return False
+    for e in passed:
+        memo[e] = answer
+    return answer
 
 
 _HEADER_DELIMS = ("\t", ";", "|")
