@@ -296,16 +296,18 @@ class CategoryDetector(Detector):
     }
 
     def __init__(self, settings: Settings | None = None, terms: list[Term] | None = None):
-        terms = terms if terms is not None else load_lexicon()
+        # The lexicon is read and its patterns compiled on the first detect(): the
+        # parent process builds every detector for an unchanged re-scan that reads
+        # nothing.
+        self._given = terms
+        self._ready = False
+
+    def _compile(self) -> None:
+        terms = self._given if self._given is not None else load_lexicon()
         self.terms: dict[str, Term] = {}
         self.cs_terms: dict[str, Term] = {}
         for t in terms:
             (self.cs_terms if t.case_sensitive else self.terms)[t.term] = t
-        # Patterns are compiled on the first detect(): the parent process builds every
-        # detector for an unchanged re-scan that reads nothing.
-        self._ready = False
-
-    def _compile(self) -> None:
         # The stdlib engine runs these big literal tries several times faster than
         # ``regex`` (measured); ``regex`` is kept for the small patterns.
         self.main = re.compile(r"(?<!\w)(?P<t>" + trie_regex(self.terms) + r")(?P<x>\w*)")

@@ -153,6 +153,9 @@ class ItemRow:
     sig: str
     status: str
     revealed: int
+    #: The last scan that read and stored the item. An unchanged item is not written
+    #: to on a re-scan (that is what keeps a second night cheap): a completed scan that
+    #: did not mark it gone has seen it.
     last_seen: int | None = None
 
     def stamp(self) -> tuple[int, int, str]:
@@ -278,15 +281,29 @@ class Inventory:
 
         The walker hands over a few hundred entries at a time, so a re-scan costs one
         indexed query per chunk instead of one per file, and memory stays bounded by
-        the chunk, not the share."""
+        the chunk, not the share. Entries of one folder come in path order: then one
+        range scan of the path index (``BETWEEN`` first and last) serves them, else
+        the keys are looked up one by one (``IN``). The result may hold items between
+        the keys that were not asked for; callers look up the keys they have."""
         out: dict[bytes, ItemRow] = {}
+        if not keys:
+            return out
         cur = self.db.cursor()
         cur.row_factory = None  # plain tuples: sqlite3.Row per entry is a re-scan's hot path
-        for i in range(0, len(keys), 900):  # under SQLite's variable limit everywhere
-            part = keys[i : i + 900]
-            marks = ",".join("?" * len(part))
-            for r in cur.execute(f"SELECT path, {self._ROW_COLS} FROM items WHERE path IN ({marks})", part):
-                out[bytes(r[0])] = ItemRow(*r[1:])
+        if all(a < b for a, b in zip(keys, keys[1:], strict=False)):
+            rows = cur.execute(
+                f"SELECT path, {self._ROW_COLS} FROM items WHERE path BETWEEN ? AND ?", (keys[0], keys[-1])
+            )
+            for r in rows:
+                out[r[0]] = ItemRow(*r[1:])
+        else:
+            for i in range(0, len(keys), 900):  # under SQLite's variable limit everywhere
+                part = keys[i : i + 900]
+                marks = ",".join("?" * len(part))
+                for r in cur.execute(
+                    f"SELECT path, {self._ROW_COLS} FROM items WHERE path IN ({marks})", part
+                ):
+                    out[r[0]] = ItemRow(*r[1:])
         cur.close()
         return out
 
@@ -302,16 +319,6 @@ class Inventory:
 
     def add_seen(self, ids: list[int]) -> None:
         self.db.executemany("INSERT OR IGNORE INTO temp.seen(id) VALUES(?)", [(i,) for i in ids])
-
-    def mark_seen(self, scan_id: int, ids: list[int]) -> None:
-        self.db.executemany("UPDATE items SET last_seen=? WHERE id=?", [(scan_id, i) for i in ids])
-
-    def touch_seen(self, scan_id: int) -> None:
-        """Set ``last_seen`` of every walked item in one statement (caller commits)."""
-        self.db.execute(
-            "UPDATE items SET last_seen=? WHERE id IN (SELECT id FROM temp.seen) AND last_seen IS NOT ?",
-            (scan_id, scan_id),
-        )
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:

@@ -173,7 +173,6 @@ def scan(
             summary.elapsed = time.monotonic() - started
             if not summary.interrupted:
                 summary.gone = inv.mark_gone(scan_id, roots, keep=keep)
-                inv.touch_seen(scan_id)
                 inv.db.commit()
                 _count(inv, scan_id, roots, summary)
             if summary.interrupted or stop.set:
