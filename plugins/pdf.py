@@ -11,7 +11,7 @@ that pdfminer can (its repair of broken xref tables differs).
 Per page (``side N``) the text layer is read; a page with almost no text (under 16
 visible characters) but with image objects is a scan and goes to OCR: rendered at the
 scan's own resolution (150-300 dpi, 300 when unknown) in grayscale (capped at ~40
-megapixels), one page at a time, through tesseract with ``nor+eng`` (see ocr.py). Without OCR (``--no-ocr`` or no tesseract) such a page gives
+megapixels), one page at a time, through tesseract with ``nor`` (see ocr.py). Without OCR (``--no-ocr`` or no tesseract) such a page gives
 ``Gap("side N", "unavailable: OCR ...")``; it is never skipped silently.
 
 Errors: a PDF that needs a user password is ``encrypted: password required``; one with
