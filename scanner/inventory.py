@@ -23,11 +23,11 @@ import json
 import os
 import socket
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .model import ItemResult
 from .paths import create_private
@@ -140,12 +140,23 @@ def path_key(url: str) -> bytes:
     return os.fsencode(url)
 
 
+_FS_ENCODING = sys.getfilesystemencoding()
+
+
+def path_keys(urls: list[str]) -> list[bytes]:
+    """``[path_key(u) for u in urls]`` without a Python-level call per path (what
+    ``os.fsencode`` does for a ``str`` on POSIX)."""
+    return [u.encode(_FS_ENCODING, "surrogateescape") for u in urls]
+
+
 def roots_key(roots: Iterable[str]) -> str:
     return json.dumps(sorted(roots), ensure_ascii=False)
 
 
-@dataclass
-class ItemRow:
+class ItemRow(NamedTuple):
+    """An item's stamp and state as a re-scan compares them (a named tuple: one is
+    made for every walked file)."""
+
     id: int
     size: int
     mtime_ns: int
@@ -160,6 +171,9 @@ class ItemRow:
 
     def stamp(self) -> tuple[int, int, str]:
         return (self.size, self.mtime_ns, self.file_id)
+
+
+_make_row = ItemRow._make
 
 
 class Inventory:
@@ -194,6 +208,16 @@ class Inventory:
 
     # ---------------------------------------------------------------- schema
     def _migrate(self) -> None:
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.OperationalError:  # a new database: no meta table yet
+            row = None
+        if row is not None and int(row[0]) == SCHEMA_VERSION:
+            # Up to date: no schema script and no write on every open (a nightly re-scan
+            # of an unchanged share is mostly fixed costs like this). Only the hash index
+            # a first scan builds at its end (``bulk_load``) may be missing after a kill.
+            self.db.execute("CREATE INDEX IF NOT EXISTS findings_hash ON findings(hash)")
+            return
         self.db.executescript(MIGRATIONS[1])
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         current = int(row[0]) if row else 0
@@ -295,7 +319,7 @@ class Inventory:
                 f"SELECT path, {self._ROW_COLS} FROM items WHERE path BETWEEN ? AND ?", (keys[0], keys[-1])
             )
             for r in rows:
-                out[r[0]] = ItemRow(*r[1:])
+                out[r[0]] = _make_row(r[1:])
         else:
             for i in range(0, len(keys), 900):  # under SQLite's variable limit everywhere
                 part = keys[i : i + 900]
@@ -303,7 +327,7 @@ class Inventory:
                 for r in cur.execute(
                     f"SELECT path, {self._ROW_COLS} FROM items WHERE path IN ({marks})", part
                 ):
-                    out[r[0]] = ItemRow(*r[1:])
+                    out[r[0]] = _make_row(r[1:])
         cur.close()
         return out
 

@@ -130,6 +130,34 @@ class ItemRef:
     def stamp(self) -> tuple[int, int, str]:
         return (self.size, self.mtime_ns, self.file_id)
 
+    @classmethod
+    def fast(
+        cls,
+        source: str,
+        url: str,
+        display: str,
+        size: int,
+        mtime_ns: int,
+        file_id: str,
+        owner: str,
+        meta: tuple[tuple[str, Any], ...],
+    ) -> ItemRef:
+        """The same object as ``ItemRef(...)`` with every field given, without the
+        frozen dataclass's per-field ``object.__setattr__``: a walker makes one per
+        file of the share, and a re-scan is mostly that."""
+        ref = object.__new__(cls)
+        ref.__dict__.update(
+            source=source,
+            url=url,
+            display=display,
+            size=size,
+            mtime_ns=mtime_ns,
+            file_id=file_id,
+            owner=owner,
+            meta=meta,
+        )
+        return ref
+
 
 @dataclass
 class WalkError:

@@ -21,7 +21,7 @@ from typing import Any
 import pluggy
 
 from . import __version__
-from .inventory import Inventory, path_key, under_roots
+from .inventory import Inventory, path_keys, under_roots
 from .manager import make_plugin_manager
 from .model import ItemRef, ItemResult, Settings, WalkError
 from .patterns import masking
@@ -318,25 +318,32 @@ def _run(
             inv.add_seen(seen)
             seen.clear()
 
+    reveal = settings.reveal
+
     def decide(chunk: list[tuple[str, ItemRef]]) -> Iterator[ItemRef]:
-        keys = [path_key(ref.url) for _, ref in chunk]
+        keys = path_keys([ref.url for _, ref in chunk])
         rows = inv.lookup_many(keys)
+        unchanged = 0
+        # field by field, no stamp tuples: this loop runs once per file of the share
         for (root, ref), key in zip(chunk, keys, strict=True):
             row = rows.get(key)
             if (
                 row is not None
+                and row.mtime_ns == ref.mtime_ns
+                and row.size == ref.size
+                and row.file_id == ref.file_id
                 and row.status != "gone"
-                and row.stamp() == ref.stamp()
                 and row.sig == sig
-                and (row.revealed or not settings.reveal)
+                and (row.revealed or not reveal)
                 # --full reads everything once per scan, also when resumed
                 and (not full or row.last_seen == scan_id)
             ):
-                summary.unchanged += 1
+                unchanged += 1
                 seen.append(row.id)
                 continue
             root_of[ref.url] = root
             yield ref
+        summary.unchanged += unchanged
         if len(seen) >= LOOKUP_CHUNK:
             flush_seen()
         report()
