@@ -279,8 +279,10 @@ class Hit:
     end: int
 
 
-#: Entries kept in a detector's cache of looked-up words before it is emptied.
+#: Entries kept in a detector's cache of looked-up words before it is emptied, and the
+#: longest run of words kept (so the cache stays within a few MB).
 _CACHE_MAX = 20_000
+_CACHE_WORD_CHARS = 100
 
 
 class CategoryDetector(Detector):
@@ -420,9 +422,10 @@ class CategoryDetector(Detector):
             if got is None:
                 m = self.main.match(lower_same_length(words))
                 got = (-1, None) if m is None else (m.end(), self._lookup(self.terms, m))
-                if len(cache) >= _CACHE_MAX:
-                    cache.clear()
-                cache[words] = got
+                if len(words) <= _CACHE_WORD_CHARS:  # a long run (base64, a URL) is not kept
+                    if len(cache) >= _CACHE_MAX:
+                        cache.clear()
+                    cache[words] = got
             n, t = got
             if n < 0:
                 continue
