@@ -173,9 +173,6 @@ class ItemRow(NamedTuple):
         return (self.size, self.mtime_ns, self.file_id)
 
 
-_make_row = ItemRow._make
-
-
 class Inventory:
     """A connection to one inventory database. Not shared between processes."""
 
@@ -300,34 +297,44 @@ class Inventory:
         r = self.db.execute(f"SELECT {self._ROW_COLS} FROM items WHERE path=?", (path_key(url),)).fetchone()
         return ItemRow(*r) if r else None
 
-    def lookup_many(self, keys: list[bytes]) -> dict[bytes, ItemRow]:
-        """Stamps of many items in one query (``keys`` are :func:`path_key` values).
+    def reusable_many(
+        self, keys: list[bytes], sig: str, reveal: bool, stored_in: int | None = None
+    ) -> dict[bytes, tuple[int, int, int, str]]:
+        """``path -> (id, size, mtime_ns, file_id)`` of the items at ``keys`` whose stored
+        result can stand if their stamp is unchanged: not gone, stored with result
+        signature ``sig``, with raw values when ``reveal`` asks for them, and (a
+        resumed ``--full`` scan) stored by scan ``stored_in``.
 
-        The walker hands over a few hundred entries at a time, so a re-scan costs one
-        indexed query per chunk instead of one per file, and memory stays bounded by
-        the chunk, not the share. Entries of one folder come in path order: then one
-        range scan of the path index (``BETWEEN`` first and last) serves them, else
-        the keys are looked up one by one (``IN``). The result may hold items between
-        the keys that were not asked for; callers look up the keys they have."""
-        out: dict[bytes, ItemRow] = {}
+        A re-scan asks this for every file of the share, so the conditions are tested
+        by SQLite and only four plain values per item come back. The walker hands over
+        a few hundred entries at a time (one query per chunk, memory bounded by the
+        chunk). Entries of one folder come in path order: then one range scan of the
+        path index (``BETWEEN`` first and last) serves them, else the keys are looked up
+        one by one (``IN``). The result may hold items between the keys that were not
+        asked for; callers look up the keys they have."""
+        out: dict[bytes, tuple[int, int, int, str]] = {}
         if not keys:
             return out
+        cond = "status!='gone' AND sig=?"
+        args: list[Any] = [sig]
+        if reveal:
+            cond += " AND revealed"
+        if stored_in is not None:
+            cond += " AND last_seen=?"
+            args.append(stored_in)
         cur = self.db.cursor()
-        cur.row_factory = None  # plain tuples: sqlite3.Row per entry is a re-scan's hot path
+        cur.row_factory = None  # plain tuples: a re-scan's hot path
+        cols = "path, id, size, mtime_ns, file_id"
         if all(a < b for a, b in zip(keys, keys[1:], strict=False)):
-            rows = cur.execute(
-                f"SELECT path, {self._ROW_COLS} FROM items WHERE path BETWEEN ? AND ?", (keys[0], keys[-1])
-            )
-            for r in rows:
-                out[r[0]] = _make_row(r[1:])
+            sql = f"SELECT {cols} FROM items WHERE path BETWEEN ? AND ? AND {cond}"
+            for r in cur.execute(sql, (keys[0], keys[-1], *args)):
+                out[r[0]] = r[1:]
         else:
             for i in range(0, len(keys), 900):  # under SQLite's variable limit everywhere
                 part = keys[i : i + 900]
-                marks = ",".join("?" * len(part))
-                for r in cur.execute(
-                    f"SELECT path, {self._ROW_COLS} FROM items WHERE path IN ({marks})", part
-                ):
-                    out[r[0]] = _make_row(r[1:])
+                sql = f"SELECT {cols} FROM items WHERE path IN ({','.join('?' * len(part))}) AND {cond}"
+                for r in cur.execute(sql, (*part, *args)):
+                    out[r[0]] = r[1:]
         cur.close()
         return out
 

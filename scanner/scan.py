@@ -322,24 +322,16 @@ def _run(
 
     def decide(chunk: list[tuple[str, ItemRef]]) -> Iterator[ItemRef]:
         keys = path_keys([ref.url for _, ref in chunk])
-        rows = inv.lookup_many(keys)
+        # --full reads everything once per scan, also when resumed: only what this scan
+        # stored may stand
+        rows = inv.reusable_many(keys, sig, reveal, scan_id if full else None)
         unchanged = 0
         # field by field, no stamp tuples: this loop runs once per file of the share
         for (root, ref), key in zip(chunk, keys, strict=True):
             row = rows.get(key)
-            if (
-                row is not None
-                and row.mtime_ns == ref.mtime_ns
-                and row.size == ref.size
-                and row.file_id == ref.file_id
-                and row.status != "gone"
-                and row.sig == sig
-                and (row.revealed or not reveal)
-                # --full reads everything once per scan, also when resumed
-                and (not full or row.last_seen == scan_id)
-            ):
+            if row is not None and row[2] == ref.mtime_ns and row[1] == ref.size and row[3] == ref.file_id:
                 unchanged += 1
-                seen.append(row.id)
+                seen.append(row[0])
                 continue
             root_of[ref.url] = root
             yield ref

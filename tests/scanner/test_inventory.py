@@ -29,8 +29,16 @@ def test_change_kinds_lookup_and_gone(tmp_path, monkeypatch):
         assert store(inv, s1, ref("/r2/c")) == "new"  # another root with a common prefix
         inv.db.commit()
         inv.finish_scan(s1, "done", {})
-        rows = inv.lookup_many([path_key("/r/a"), path_key("/r/b"), path_key("/r/zz")])
-        assert set(rows) == {b"/r/a", b"/r/b"} and rows[b"/r/a"].stamp() == (10, 1, "1:2")
+        sig = inv.lookup("/r/a").sig
+        rows = inv.reusable_many([path_key("/r/a"), path_key("/r/b"), path_key("/r/zz")], sig, False)
+        assert set(rows) == {b"/r/a", b"/r/b"} and rows[b"/r/a"][1:] == (10, 1, "1:2")
+        # out of order: looked up one by one; another signature or --reveal: nothing stands
+        rows = inv.reusable_many([path_key("/r/b"), path_key("/r/a")], sig, False)
+        assert set(rows) == {b"/r/a", b"/r/b"}
+        assert inv.reusable_many([path_key("/r/a")], sig + "x", False) == {}
+        assert inv.reusable_many([path_key("/r/a")], sig, True) == {}
+        assert set(inv.reusable_many([path_key("/r/a")], sig, False, stored_in=s1)) == {b"/r/a"}
+        assert inv.reusable_many([path_key("/r/a")], sig, False, stored_in=s1 + 1) == {}
 
         s2, resumed = inv.start_scan(["/r"], "s", {}, [], False)
         assert not resumed and s2 > s1
