@@ -159,6 +159,11 @@ def lower_same_length(text: str) -> str:
     return low
 
 
+def is_word(c: str) -> bool:
+    r"""``re``'s ``\w`` for one character (word starts are tested with it)."""
+    return c.isalnum() or c == "_"
+
+
 #: A context word as (class, start, end): ``class`` is fnr, konto or neg.
 Ctx = tuple[str, int, int]
 
@@ -206,9 +211,7 @@ def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
     does, without its per-position cost.
     """
     a = lo - 1 if lo > 0 else 0
-    window = text[a:hi].lower()
-    if len(window) != hi - a:
-        window = lower_same_length(text[a:hi])
+    window = lower_same_length(text[a:hi])
     base = lo - a
     # Latin-1 with "?" for anything else: one byte per character, offsets unchanged.
     found = _LEAD_AC.find_matches_as_indexes(window.encode("latin-1", "replace"), overlapping=True)
@@ -218,7 +221,7 @@ def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
     last = base
     starts = sorted({s for _i, s, _e in found}) if len(found) > 1 else [found[0][1]]
     for p in starts:
-        if p < last or (p and (window[p - 1].isalnum() or window[p - 1] == "_")):
+        if p < last or (p and is_word(window[p - 1])):
             continue  # inside an earlier match, or not at a word start
         m = CONTEXT_LOW.match(window, p)
         if m is not None:

@@ -37,7 +37,7 @@ from .context import (
     header_for,
     nearest_context,
 )
-from .numbers import FnrInfo, classify_checked, iban_no_ok, mod11_ok
+from .numbers import classify_checked, iban_no_ok, is_strict, mod11_ok
 
 _SP = r"[ \u00a0\u2009\u202f]"
 _DASH = r"[\-\u2010\u2011\u2012\u2013]"
@@ -298,7 +298,7 @@ class IdentifierDetector(Detector):
             return Finding("kontonummer", digits, confidence=conf, start=s, end=e)
         if bare and ctx == "konto" and (from_header or not self._fnr_label_wins(seg.text, s)):
             return Finding("kontonummer", digits, confidence="high", alt_type="fodselsnummer", start=s, end=e)
-        if bare and ctx is None and info.variant in ("fnr", "dnr", "syntetisk") and not _strict(info):
+        if bare and ctx is None and info.variant in ("fnr", "dnr", "syntetisk") and not is_strict(info):
             if _konto_word_before(seg.text, s, self._header_memo(seg.text)):
                 # Valid only as a test or 2032-rule number or with an odd century, which
                 # needs a label, and an account column or label is in view: an account.
@@ -337,7 +337,7 @@ class IdentifierDetector(Detector):
     def _fnr_confidence(self, info, ctx: str | None, text: str, s: int, e: int) -> str:
         if ctx == "neg":
             return "low"
-        if _strict(info):
+        if is_strict(info):
             if info.birth is not None and info.birth > self.today:
                 return "medium" if ctx == "fnr" else "low"
             return "high" if ctx == "fnr" else "medium"
@@ -366,11 +366,6 @@ class IdentifierDetector(Detector):
         else:
             return None
         return Finding("fodselsnummer", padded, confidence=conf, variant=info.variant, start=s, end=e)
-
-
-def _strict(info: FnrInfo) -> bool:
-    """An ordinary F or D number under the 1964 rule with a consistent century."""
-    return info.variant in ("fnr", "dnr") and not info.rule2032 and info.century_ok
 
 
 def _has_words_before(text: str, s: int) -> bool:

@@ -27,7 +27,7 @@ import regex
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings, confidence_rank
 
-from .context import lower_same_length
+from .context import is_word, lower_same_length
 
 try:  # native multi-string search; without it the full patterns scan every segment
     import ahocorasick_rs as _ac
@@ -168,11 +168,6 @@ _MAIN, _TAIL, _CS, _ICD = 1, 2, 4, 8
 _NONSPACE = re.compile(r"\S*")
 #: Literal cores of ICD_MARKER (lower case): no marker, no code can count.
 _ICD_CORES = ("diagnos", "dg", "icd", "icpc", "kode")
-
-
-def _is_word(c: str) -> bool:
-    r"""``re``'s ``\w`` for one character."""
-    return c.isalnum() or c == "_"
 
 
 def case_variants(word: str) -> set[str]:
@@ -392,11 +387,11 @@ class CategoryDetector(Detector):
         kinds = gate.kinds
         for idx, s in gate.find(text):
             k = kinds[idx]
-            if k & _MAIN and (s == 0 or not _is_word(text[s - 1])):
+            if k & _MAIN and (s == 0 or not is_word(text[s - 1])):
                 main_at.add(s)
             for lengths in gate.before[idx]:
                 p = _start_before(text, s, lengths)
-                if p >= 0 and (p == 0 or not _is_word(text[p - 1])):
+                if p >= 0 and (p == 0 or not is_word(text[p - 1])):
                     main_at.add(p)
             if k & _TAIL and s >= 3 and text[s - 3 : s].isalpha():
                 tail_at.append(s)

@@ -169,10 +169,15 @@ def _classify_date(r: int, day: int, month: int, yy: int, ind: int) -> FnrInfo |
 _FH = FnrInfo("fh", False, True, None)
 
 
+def is_strict(info: FnrInfo) -> bool:
+    """An ordinary F or D number under the 1964 rule with a consistent century."""
+    return info.variant in ("fnr", "dnr") and not info.rule2032 and info.century_ok
+
+
 def is_strict_fnr(digits: str) -> bool:
-    """Ordinary F or D number under the 1964 rule with a consistent century."""
+    """``digits`` are an ordinary F or D number (see :func:`is_strict`)."""
     info = classify_fnr(digits)
-    return info is not None and info.variant in ("fnr", "dnr") and not info.rule2032 and info.century_ok
+    return info is not None and is_strict(info)
 
 
 def iban_no_ok(s: str) -> bool:
