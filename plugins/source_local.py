@@ -15,11 +15,12 @@ import pwd
 import re
 from collections.abc import Callable, Iterator
 from operator import attrgetter
+from stat import S_ISREG
 from typing import IO
 
 from pvscan import hookimpl
 from pvscan.interfaces import Source
-from pvscan.model import ItemRef, Settings, WalkError
+from pvscan.model import Entry, ItemRef, Settings, WalkError
 
 _OWNERS: dict[int, str] = {}
 
@@ -84,6 +85,16 @@ def _exclusion_matcher(patterns: tuple[str, ...]) -> Callable[[str, str], bool]:
 _BY_NAME = attrgetter("name")
 
 
+def _listing(folder: str) -> Iterator[os.DirEntry[str]] | WalkError:
+    """A folder's entries sorted by name (read at once: the handle is not kept open
+    while the subtree below is walked), or why it could not be listed."""
+    try:
+        with os.scandir(folder) as it:
+            return iter(sorted(it, key=_BY_NAME))
+    except OSError as exc:
+        return WalkError(folder, f"io: {exc.strerror or exc}")
+
+
 class LocalSource(Source):
     name = "local"
     version = "1"
@@ -93,59 +104,74 @@ class LocalSource(Source):
         return "://" not in root or root.startswith("file://")
 
     def walk(self, root: str, settings: Settings) -> Iterator[ItemRef | WalkError]:
+        ref_for = self.ref_for
+        for entry in self.entries(root, settings):
+            yield entry if isinstance(entry, WalkError) else ref_for(entry)
+
+    def entries(self, root: str, settings: Settings) -> Iterator[Entry | WalkError]:
+        """Every regular file below ``root`` as ``(path, size, mtime_ns, file_id, stat)``,
+        depth first and in path order: a folder's entries sorted by name, each
+        subfolder walked where its name sorts. That is the order of the inventory's
+        path index, so a re-scan finds a run of entries with one range scan that holds
+        nothing else (listing a folder's files before its subfolders would put whole
+        subtrees inside the range of the files around them).
+
+        Directories are not stat'ed: without following links the tree cannot loop.
+        With ``follow_symlinks`` each directory's (device, inode) is remembered, so a
+        link to a parent is entered once."""
         if root.startswith("file://"):
             root = root[len("file://") :]
         root = os.path.abspath(root)
+        follow = settings.follow_symlinks
         try:
-            st = os.stat(root) if settings.follow_symlinks else os.lstat(root)
+            st = os.stat(root) if follow else os.lstat(root)
         except OSError as exc:
             yield WalkError(root, f"io: {exc.strerror or exc}")
             return
-        import stat as stat_mod
-
-        if stat_mod.S_ISREG(st.st_mode):
-            yield self._ref(root, st)
+        if S_ISREG(st.st_mode):
+            yield (root, st.st_size, st.st_mtime_ns, f"{st.st_dev}:{st.st_ino}", st)
             return
-        seen: set[tuple[int, int]] = set()
-        stack = [root]
-        # locals: this loop runs once per file of the share, and a re-scan is mostly it
-        follow = settings.follow_symlinks
+        visited = {(st.st_dev, st.st_ino)}
         skip = _exclusion_matcher(settings.exclude) if settings.exclude else None
-        make_ref = self._ref
+        # one iterator per open folder; descending pushes one, exhausting pops it
+        stack: list[Iterator[os.DirEntry[str]]] = []
+        listing = _listing(root)
+        if isinstance(listing, WalkError):
+            yield listing
+            return
+        stack.append(listing)
+        # locals: this loop runs once per file of the share, and a re-scan is mostly it
         while stack:
-            top = stack.pop()
-            try:
-                dst = os.stat(top)
-            except OSError as exc:
-                yield WalkError(top, f"io: {exc.strerror or exc}")
-                continue
-            key = (dst.st_dev, dst.st_ino)
-            if key in seen:
-                continue
-            seen.add(key)
-            try:
-                with os.scandir(top) as it:
-                    entries = sorted(it, key=_BY_NAME)
-            except OSError as exc:
-                yield WalkError(top, f"io: {exc.strerror or exc}")
-                continue
-            subdirs = []
-            for entry in entries:
+            for entry in stack[-1]:
                 path = entry.path
                 if skip is not None and skip(path, entry.name):
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=follow):
-                        subdirs.append(path)
-                        continue
+                        if follow:
+                            dst = entry.stat()
+                            key = (dst.st_dev, dst.st_ino)
+                            if key in visited:
+                                continue
+                            visited.add(key)
+                        listing = _listing(path)
+                        if isinstance(listing, WalkError):
+                            yield listing
+                            continue
+                        stack.append(listing)
+                        break
                     if not entry.is_file(follow_symlinks=follow):
                         continue  # symlinks (not followed), sockets, fifos, devices
                     st = entry.stat(follow_symlinks=follow)
                 except OSError as exc:
                     yield WalkError(path, f"io: {exc.strerror or exc}")
                     continue
-                yield make_ref(path, st)
-            stack.extend(reversed(subdirs))
+                yield (path, st.st_size, st.st_mtime_ns, f"{st.st_dev}:{st.st_ino}", st)
+            else:
+                stack.pop()
+
+    def ref_for(self, entry: Entry) -> ItemRef:
+        return self._ref(entry[0], entry[4])
 
     def _ref(self, path: str, st: os.stat_result) -> ItemRef:
         uid = st.st_uid

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, ClassVar
 
-from .model import Extracted, Finding, ItemData, ItemRef, Segment, Settings, WalkError
+from .model import Entry, Extracted, Finding, ItemData, ItemRef, Segment, Settings, WalkError
 
 
 class Source:
@@ -35,6 +35,29 @@ class Source:
 
     def walk(self, root: str, settings: Settings) -> Iterator[ItemRef | WalkError]:
         raise NotImplementedError
+
+    def entries(self, root: str, settings: Settings) -> Iterator[Entry | WalkError]:
+        """The walk as a scan consumes it: each item's stamp first, as an
+        :data:`~pvscan.model.Entry` ``(url, size, mtime_ns, file_id, detail)``, and its
+        full :class:`ItemRef` (``ref_for``) only when it will be read.
+
+        A re-scan compares the stamps of every item of the share and reads almost none,
+        so a source whose references cost something to build (the local walker looks
+        up owner, mode and a printable name per file) overrides this and ``ref_for`` to
+        build them only for what changed. Entries should come in ``url`` order where the
+        source can (the inventory then finds a run of them with one range scan); any
+        order is correct. The default wraps :meth:`walk`."""
+        for ref in self.walk(root, settings):
+            if isinstance(ref, WalkError):
+                yield ref
+            else:
+                yield (ref.url, ref.size, ref.mtime_ns, ref.file_id, ref)
+
+    def ref_for(self, entry: Entry) -> ItemRef:
+        """The full reference of an entry from :meth:`entries` (its ``detail`` is what
+        the source put there; the default's is the reference itself)."""
+        ref: ItemRef = entry[4]
+        return ref
 
     def open(self, ref: ItemRef, settings: Settings) -> IO[bytes]:
         raise NotImplementedError

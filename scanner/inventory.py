@@ -299,22 +299,22 @@ class Inventory:
 
     def reusable_many(
         self, keys: list[bytes], sig: str, reveal: bool, stored_in: int | None = None
-    ) -> dict[bytes, tuple[int, int, int, str]]:
-        """``path -> (id, size, mtime_ns, file_id)`` of the items at ``keys`` whose stored
+    ) -> dict[bytes, tuple[bytes, int, int, int, str]]:
+        """``path -> (path, id, size, mtime_ns, file_id)`` of the items at ``keys`` whose stored
         result can stand if their stamp is unchanged: not gone, stored with result
         signature ``sig``, with raw values when ``reveal`` asks for them, and (a
         resumed ``--full`` scan) stored by scan ``stored_in``.
 
         A re-scan asks this for every file of the share, so the conditions are tested
-        by SQLite and only four plain values per item come back. The walker hands over
+        by SQLite and only five plain values per item come back, as the row SQLite
+        returns (the path first, so the mapping is built without slicing rows). The walker hands over
         a few hundred entries at a time (one query per chunk, memory bounded by the
         chunk). Entries of one folder come in path order: then one range scan of the
         path index (``BETWEEN`` first and last) serves them, else the keys are looked up
         one by one (``IN``). The result may hold items between the keys that were not
         asked for; callers look up the keys they have."""
-        out: dict[bytes, tuple[int, int, int, str]] = {}
         if not keys:
-            return out
+            return {}
         cond = "status!='gone' AND sig=?"
         args: list[Any] = [sig]
         if reveal:
@@ -327,14 +327,13 @@ class Inventory:
         cols = "path, id, size, mtime_ns, file_id"
         if all(a < b for a, b in zip(keys, keys[1:], strict=False)):
             sql = f"SELECT {cols} FROM items WHERE path BETWEEN ? AND ? AND {cond}"
-            for r in cur.execute(sql, (keys[0], keys[-1], *args)):
-                out[r[0]] = r[1:]
+            out = {r[0]: r for r in cur.execute(sql, (keys[0], keys[-1], *args))}
         else:
+            out = {}
             for i in range(0, len(keys), 900):  # under SQLite's variable limit everywhere
                 part = keys[i : i + 900]
                 sql = f"SELECT {cols} FROM items WHERE path IN ({','.join('?' * len(part))}) AND {cond}"
-                for r in cur.execute(sql, (*part, *args)):
-                    out[r[0]] = r[1:]
+                out.update((r[0], r) for r in cur.execute(sql, (*part, *args)))
         cur.close()
         return out
 

@@ -159,6 +159,13 @@ class ItemRef:
         return ref
 
 
+#: What a source's walk knows of an item before it is read: ``(url, size, mtime_ns,
+#: file_id, detail)``. The first four are the stamp a re-scan compares; ``detail`` is
+#: the source's own, from which ``Source.ref_for`` builds the full :class:`ItemRef`.
+#: A plain tuple, not a class: one is made for every file of the share on every scan.
+Entry = tuple[str, int, int, str, Any]
+
+
 @dataclass
 class WalkError:
     """A place a source could not list or stat (permission denied, vanished, I/O)."""

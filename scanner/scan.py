@@ -21,9 +21,10 @@ from typing import Any
 import pluggy
 
 from . import __version__
+from .interfaces import Source
 from .inventory import Inventory, path_keys, under_roots
 from .manager import make_plugin_manager
-from .model import ItemRef, ItemResult, Settings, WalkError
+from .model import Entry, ItemRef, ItemResult, Settings, WalkError
 from .patterns import masking
 from .pool import CRASH_PREFIX, INHERITED_FDS_TO_CLOSE, WorkerPool, run_inline
 from .process import _ENGINES, Engine
@@ -320,19 +321,21 @@ def _run(
 
     reveal = settings.reveal
 
-    def decide(chunk: list[tuple[str, ItemRef]]) -> Iterator[ItemRef]:
-        keys = path_keys([ref.url for _, ref in chunk])
+    def decide(chunk: list[Entry], root: str, source: Source) -> Iterator[ItemRef]:
+        summary.files += len(chunk)
+        keys = path_keys([e[0] for e in chunk])
         # --full reads everything once per scan, also when resumed: only what this scan
         # stored may stand
-        rows = inv.reusable_many(keys, sig, reveal, scan_id if full else None)
+        rows = inv.reusable_many(keys, sig, reveal, scan_id if full else None).get
         unchanged = 0
         # field by field, no stamp tuples: this loop runs once per file of the share
-        for (root, ref), key in zip(chunk, keys, strict=True):
-            row = rows.get(key)
-            if row is not None and row[2] == ref.mtime_ns and row[1] == ref.size and row[3] == ref.file_id:
+        for entry, key in zip(chunk, keys, strict=True):
+            row = rows(key)
+            if row is not None and row[3] == entry[2] and row[2] == entry[1] and row[4] == entry[3]:
                 unchanged += 1
-                seen.append(row[0])
+                seen.append(row[1])
                 continue
+            ref = source.ref_for(entry)
             root_of[ref.url] = root
             yield ref
         summary.unchanged += unchanged
@@ -341,10 +344,10 @@ def _run(
         report()
 
     def to_read() -> Iterator[ItemRef]:
-        chunk: list[tuple[str, ItemRef]] = []
         for root in roots:
             source = engine.source_for(root)
-            for entry in source.walk(root, settings):
+            chunk: list[Entry] = []
+            for entry in source.entries(root, settings):
                 if stop.set:
                     return
                 if isinstance(entry, WalkError):
@@ -352,13 +355,12 @@ def _run(
                     keep.append(entry.display)
                     summary.walk_errors += 1
                     continue
-                summary.files += 1
-                chunk.append((root, entry))
+                chunk.append(entry)  # type: ignore[arg-type]
                 if len(chunk) >= LOOKUP_CHUNK:
-                    yield from decide(chunk)
+                    yield from decide(chunk, root, source)
                     chunk = []
-        if chunk:
-            yield from decide(chunk)
+            if chunk:
+                yield from decide(chunk, root, source)
         state["walk_done"] = True
 
     def should_stop() -> bool:

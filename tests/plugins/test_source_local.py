@@ -127,3 +127,21 @@ def test_single_file_root(tmp_path):
     p.write_text("x")
     (ref,) = walk(p)
     assert ref.url == str(p)
+
+
+def test_entries_come_in_path_order_with_their_stamp(tmp_path):
+    """Depth first and in path order (the inventory's index order), a subfolder where
+    its name sorts, not after the folder's files; ``ref_for`` gives the walk's ref."""
+    root = tmp_path / "tree"
+    for rel in ("c.txt", "a.txt", "B.txt", "b/y/z.txt", "b/x.txt", "d/e.txt"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel)
+    src = LocalSource()
+    entries = list(src.entries(str(root), Settings()))
+    rels = [os.path.relpath(e[0], root) for e in entries]
+    assert rels == ["B.txt", "a.txt", "b/x.txt", "b/y/z.txt", "c.txt", "d/e.txt"]
+    keys = [os.fsencode(e[0]) for e in entries]
+    assert keys == sorted(keys)
+    st = os.stat(root / "b" / "x.txt")
+    assert entries[2][1:4] == (st.st_size, st.st_mtime_ns, f"{st.st_dev}:{st.st_ino}")
+    assert [src.ref_for(e) for e in entries] == walk(root)

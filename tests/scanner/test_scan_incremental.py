@@ -110,6 +110,28 @@ def test_edit_new_delete_are_seen_and_unchanged_is_not_read(tree, tmp_path):
     assert changes(db, s4.scan_id) == {"b.txt": "new"}
 
 
+def test_unchanged_files_never_become_references(tree, tmp_path, monkeypatch):
+    """A re-scan compares the walk's stamps and builds an ItemRef (owner, mode, name)
+    only for what it will read: the second night's cost is the walk."""
+    from pvscan.plugins.source_local import LocalSource
+
+    db = tmp_path / "inv.sqlite"
+    scan([str(tree)], str(db), workers=0, pm=pm())
+    built: list[str] = []
+    ref_for = LocalSource.ref_for
+
+    def counting(self, entry):
+        built.append(Path(entry[0]).name)
+        return ref_for(self, entry)
+
+    monkeypatch.setattr(LocalSource, "ref_for", counting)
+    assert scan([str(tree)], str(db), workers=0, pm=pm()).unchanged == 3
+    assert built == []
+    (tree / "sub" / "tom.txt").write_text(f"Klient {C}\n")
+    assert scan([str(tree)], str(db), workers=0, pm=pm()).read == 1
+    assert built == ["tom.txt"]
+
+
 def test_full_and_a_new_detector_version_read_everything_again(tree, tmp_path):
     db = tmp_path / "inv.sqlite"
     scan([str(tree)], str(db), workers=0, pm=pm())
