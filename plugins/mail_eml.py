@@ -42,6 +42,7 @@ from pvscan.model import (
     Settings,
     UnsupportedError,
 )
+from pvscan.plugins._mime import parse_fast
 
 #: Header name -> segment location.
 HEADER_LOCATIONS = (
@@ -167,7 +168,14 @@ def parse_message(data: bytes) -> Message:
     """Parse with ``compat32``: the modern policy's header registry parses a header again
     on every access (Content-Type alone is read several times per part) and was a third
     of the e-mail extractor's time; compat32 keeps raw strings, which
-    :func:`header_text` and :func:`_filename` decode themselves."""
+    :func:`header_text` and :func:`_filename` decode themselves. Messages of plain
+    structure take a fast path to the same tree (:mod:`pvscan.plugins._mime`)."""
+    try:
+        fast = parse_fast(data)
+    except Exception:  # noqa: BLE001 - the fast path must never lose a message: the stdlib reads it
+        fast = None
+    if fast is not None:
+        return fast
     try:
         return BytesParser(policy=policy.compat32).parsebytes(data)
     except Exception as exc:  # noqa: BLE001 - the parser is lenient; this is rare
