@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from operator import itemgetter
 
 import ahocorasick_rs as _ac
 
@@ -159,6 +160,50 @@ def lower_same_length(text: str) -> str:
     return low
 
 
+_last_latin1: tuple[str, bytes] = ("", b"")
+
+
+def latin1(text: str) -> bytes:
+    """``text`` as Latin-1 with ``?`` for any other character: one byte per character,
+    so byte offsets are the text's own (for native byte searches).
+
+    The identifier and category detectors both encode each segment; the last answer is
+    kept so the second one gets it for free (``is``: the very same segment text)."""
+    global _last_latin1
+    last = _last_latin1
+    if last[0] is text:
+        return last[1]
+    data = text.encode("latin-1", "replace")
+    _last_latin1 = (text, data)
+    return data
+
+
+def _latin1_lower_table() -> bytes:
+    """``bytes.translate`` table that lower-cases Latin-1 exactly as ``str.lower`` does
+    (every Latin-1 character's lower case is one Latin-1 character; if that ever
+    changed, encoding or ``translate`` would fail at import)."""
+    return "".join(chr(i).lower() for i in range(256)).encode("latin-1")
+
+
+LATIN1_LOWER = _latin1_lower_table()
+
+
+def lower_latin1_window(text: str, lo: int, hi: int) -> bytes | None:
+    """``lower_same_length(text[lo:hi])`` as Latin-1 bytes, cut from the segment's own
+    bytes, when those are at hand and the window holds only Latin-1 (no ``?``);
+    else None. Lower-casing a few dozen bytes with ``bytes.translate`` is several
+    times cheaper than ``str.lower`` on text with æ, ø or å (which takes a
+    per-character path), and it runs for every candidate.
+
+    Only a ``latin1`` answer already kept is used: a short piece of text (a window, a
+    header) is not worth encoding whole, and must not push the segment out."""
+    last = _last_latin1
+    if last[0] is not text:
+        return None
+    raw = last[1][lo:hi]
+    return None if b"?" in raw else raw.translate(LATIN1_LOWER)
+
+
 def is_word(c: str) -> bool:
     r"""``re``'s ``\w`` for one character (word starts are tested with it)."""
     return c.isalnum() or c == "_"
@@ -200,6 +245,10 @@ LEADS = _minimal({_lead(w) for w in (*FNR_WORDS, *KONTO_WORDS, *NEG_WORDS)})
 _LEAD_AC = _ac.BytesAhoCorasick([x.encode("latin-1") for x in LEADS], implementation=_ac.Implementation.DFA)
 
 
+_CONTEXT_MATCH = CONTEXT_LOW.match
+_START = itemgetter(1)
+
+
 def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
     """Every context word in ``text[lo:hi]``, left to right, as ``CONTEXT_LOW.finditer``
     over the lower-cased text with ``pos=lo, endpos=hi`` finds them.
@@ -211,22 +260,34 @@ def context_matches(text: str, lo: int, hi: int) -> list[Ctx]:
     does, without its per-position cost.
     """
     a = lo - 1 if lo > 0 else 0
-    window = lower_same_length(text[a:hi])
-    base = lo - a
-    # Latin-1 with "?" for anything else: one byte per character, offsets unchanged.
-    found = _LEAD_AC.find_matches_as_indexes(window.encode("latin-1", "replace"), overlapping=True)
+    low = lower_latin1_window(text, a, hi)
+    if low is not None:
+        window = low.decode("latin-1")
+    else:
+        window = lower_same_length(text[a:hi])
+        # Latin-1 with "?" for anything else: one byte per character, offsets unchanged.
+        low = window.encode("latin-1", "replace")
+    found = _LEAD_AC.find_matches_as_indexes(low, overlapping=True)
     if not found:
         return []
+    # This runs once or more per valid number in a register, so it is kept lean:
+    # is_word inlined, the matches sorted in place by where they start (no two leads
+    # start at one place: neither is a prefix of the other).
+    if len(found) > 1:
+        found.sort(key=_START)
     out: list[Ctx] = []
-    last = base
-    starts = sorted({s for _i, s, _e in found}) if len(found) > 1 else [found[0][1]]
-    for p in starts:
-        if p < last or (p and is_word(window[p - 1])):
-            continue  # inside an earlier match, or not at a word start
-        m = CONTEXT_LOW.match(window, p)
+    last = lo - a
+    for _i, p, _e in found:
+        if p < last:
+            continue  # inside an earlier match
+        if p:
+            c = window[p - 1]
+            if c.isalnum() or c == "_":
+                continue  # not at a word start (is_word)
+        m = _CONTEXT_MATCH(window, p)
         if m is not None:
-            out.append((m.lastgroup, p + a, m.end() + a))  # type: ignore[arg-type]
             last = m.end()
+            out.append((m.lastgroup, p + a, last + a))  # type: ignore[arg-type]
     return out
 
 

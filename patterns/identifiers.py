@@ -35,6 +35,8 @@ from .context import (
     column_of,
     context_matches,
     header_for,
+    latin1,
+    lower_latin1_window,
     nearest_context,
 )
 from .numbers import classify_checked, iban_no_ok, is_strict, mod11_ok
@@ -65,6 +67,52 @@ CANDIDATES = re.compile(
 #: candidate search a few characters earlier. (A cluster starts at a run's first digit:
 #: the ``(?<!\d)`` only spares the engine retrying inside a run too short to be one.)
 CLUSTERS = regex.compile(r"(?<!\d)\d[\d \u00a0\u2009\u202f.\-\u2010-\u2013\r\n\t]{6,}\d")
+
+
+def _byte_classes() -> bytes:
+    """A ``bytes.translate`` table over Latin-1 giving each character its part in a
+    cluster: ``0`` a digit (and ``?``, see below), `` `` a space (``_CORE``'s kind of
+    separator), ``-`` any other CLUSTERS separator Latin-1 holds, ``p`` what makes a
+    run not plain before it (``+``, ``O``, ``o``), ``/`` itself, ``x`` anything else.
+    (Every ``\\d`` of the ``re``/``regex`` engines in Latin-1 is ASCII.)"""
+    table = bytearray(b"x" * 256)
+    table[ord("0") : ord("9") + 1] = b"0" * 10
+    table[ord("?")] = ord("0")
+    for chars, cls in ((" \u00a0", " "), (".-\r\n\t", "-"), ("+Oo", "p"), ("/", "/")):
+        for c in chars:
+            table[ord(c)] = ord(cls)
+    return bytes(table)
+
+
+_BYTE_CLASSES = _byte_classes()
+
+#: CLUSTERS over the class bytes. A match is a stretch from the first digit of a
+#: maximal run of digits and separators to its last digit, 8 characters or more: where
+#: the bytes are exact (no ``?``), exactly one cluster; else one that holds whole every
+#: cluster it overlaps. A plain cluster (no ``p`` or ``/`` before, no ``/`` after) is
+#: named by its shape when it is one bare run (``bare``), a 4-2-5 account (``k425``)
+#: or long runs side by side (``runs``, see _long_runs); iter_candidates decides
+#: these without CANDIDATES. The literal ``0`` first lets the engine skip ahead to the
+#: next digit instead of trying the pattern everywhere, the look-ahead right after it
+#: turns a short number (a date, an amount) away before any shape is tried, and the
+#: possessive quantifiers spare backtracking into a run that cannot end the cluster.
+_BYTE_CLUSTERS = re.compile(
+    rb"""
+    0(?=[0 -]{6,}0)
+    (?:
+        (?<![p/]0)
+        (?:(?P<bare>0{7,}+)|(?P<k425>000[ -]00[ -]0{5})|(?P<runs>0{6,}+(?:[ -]++0{7,}+)++))
+        (?![ -]*0|/)
+      | [0 -]{6,}0
+    )
+    """,
+    re.VERBOSE,
+)
+
+#: The candidate kind of a plain bare run of ASCII digits by its length (see
+#: _bare_run), with ``_BARE_CHECK`` where the digits decide.
+_BARE_CHECK = "?"
+_BARE_BY_LENGTH = {8: _BARE_CHECK, 10: "d10", 11: "f65", 12: _BARE_CHECK}
 
 
 #: Every CANDIDATES shape holds five digits in a row or two digits with a space between
@@ -112,41 +160,133 @@ def _k425_run(run: str) -> bool:
     )
 
 
+_RUN = re.compile(r"\d+")
+#: Only these join two digit runs into one ``(?<!\d[./\-\u2013])`` /
+#: ``(?![./\-\u2013]\d)`` would reject (``12.345.678.901``, ``21/02760-1``).
+_JOINERS = "./-\u2013"
+
+
+def _long_runs(text: str, a: int, b: int) -> list[Cand] | None:
+    """The candidates of the plain cluster ``text[a:b]`` when all its digit runs are
+    ASCII and at least 7 long (a register row of numbers side by side); else None.
+
+    Every shape made of several runs has a run of at most 6 digits (4-2-5, 6-5,
+    dd.dd.dd 5, spaced phones, the ``0047``/``47`` of a phone prefix), so each such run
+    is a candidate only alone, as :func:`_bare_run` says, unless a joiner next to it
+    ties it to another run. This spares CANDIDATES, which tries its whole
+    alternation at every character of the cluster."""
+    runs = [m.span() for m in _RUN.finditer(text, a, b)]
+    if any(e - s < 7 for s, e in runs):
+        return None
+    if not text[a:b].isascii() and not all(text[s:e].isascii() for s, e in runs):
+        return None
+    out: list[Cand] = []
+    for s, e in runs:
+        kind = _run_kind(text, s, e)
+        if kind is None:
+            continue
+        if s >= 2 and text[s - 1] in _JOINERS and text[s - 2].isdecimal():
+            continue
+        if e + 1 < len(text) and text[e] in _JOINERS and text[e + 1].isdecimal():
+            continue
+        out.append((kind, s, e))
+    return out
+
+
+def _run_kind(text: str, s: int, e: int) -> str | None:
+    """``_bare_run(text[s:e])`` for an ASCII digit run, mostly told by its length alone
+    (it runs for every long number in a register)."""
+    kind = _BARE_BY_LENGTH.get(e - s)
+    return _bare_run(text[s:e]) if kind is _BARE_CHECK else kind
+
+
 def iter_candidates(text: str) -> list[Cand]:
     """All candidates of ``text`` (shared by the identifier and contact detectors).
 
-    A cluster that is one bare ASCII digit run (most digit clusters in a register or a
-    sheet) is decided by its length without running CANDIDATES (a candidate never
-    starts or ends inside a digit run, so the run is a candidate only as a whole), and
-    so is a cluster that is exactly one ``1234.56.78903``; runs after ``+``, ``O``
-    (``NO`` of an IBAN) or next to ``/`` take the full pattern. Other clusters run
-    CANDIDATES only when they hold a shape's core (``_CORE``)."""
+    The clusters are found on the class bytes of the text (see ``_BYTE_CLUSTERS``):
+    the regex engines would try CLUSTERS at every character of a segment, which in a
+    register costs as much as the whole bare ``\\d{11}`` scan, while the Latin-1
+    bytes (``?`` for anything else, so offsets stay the same) mapped by
+    ``bytes.translate`` are searched several times faster. A match without a ``?`` is
+    exactly a cluster: a plain bare run is decided by its length at once (a
+    candidate never starts or ends inside a digit run), and one without a shape's
+    core (``_CORE``: a date, an amount) is dropped on the class bytes. A match with a
+    ``?`` is split into its clusters by running CLUSTERS on it. Every other cluster
+    goes through :func:`_cluster_candidates`."""
+    raw = latin1(text)
+    exact = b"?" not in raw
+    data = raw.translate(_BYTE_CLASSES)
     out: list[Cand] = []
     pos = 0
-    n = len(text)
-    for c in CLUSTERS.finditer(text):
-        a, b = c.span()
-        run = c.group()
-        plain = (a == 0 or text[a - 1] not in "+Oo/") and (b == n or text[b] != "/")
-        if plain:
-            if run.isdigit() and run.isascii():
-                kind = _bare_run(run)
-                if kind is not None:
-                    out.append((kind, a, b))
-                    pos = b
-                continue
-            if b - a == 13 and _k425_run(run):
-                out.append(("k425", a, b))
+    for m in _BYTE_CLUSTERS.finditer(data):
+        a, b = m.span()
+        if not exact and raw.find(b"?", a, b) >= 0:
+            for c in CLUSTERS.finditer(text, a, b):
+                pos = _cluster_candidates(text, *c.span(), pos, out)
+            continue
+        shape = m.lastgroup
+        if shape == "bare":
+            # _run_kind inlined: this runs for every long number in a register
+            kind = _BARE_BY_LENGTH.get(b - a)
+            if kind is _BARE_CHECK:
+                kind = _bare_run(text[a:b])
+            if kind is not None:
+                out.append((kind, a, b))
                 pos = b
+            continue
+        if shape == "k425" and _k425_run(text[a:b]):
+            out.append(("k425", a, b))
+            pos = b
+            continue
+        if shape == "runs":
+            long_runs = _long_runs(text, a, b)
+            if long_runs is not None:
+                out.extend(long_runs)
+                if long_runs:
+                    pos = long_runs[-1][2]
                 continue
-        if _CORE.search(run) is None:
-            continue  # a date, an amount, a short reference: no shape fits
-        lo = max(pos, a - 4)
-        for m in CANDIDATES.finditer(text, lo, min(n, b + 2)):
-            kind = m.lastgroup
-            out.append(("k425" if kind == "ks" else kind, m.start(), m.end()))  # type: ignore[arg-type]
-            pos = m.end()
+        if data.find(b"00000", a, b) < 0 and data.find(b"0 0", a, b) < 0:
+            continue  # no _CORE
+        pos = _cluster_candidates(text, a, b, pos, out)
     return out
+
+
+def _cluster_candidates(text: str, a: int, b: int, pos: int, out: list[Cand]) -> int:
+    """Add the candidates of the cluster ``text[a:b]`` to ``out``; return where the
+    last candidate so far ends (``pos``: no candidate starts before it).
+
+    A cluster that is one bare ASCII digit run is decided by its length without
+    running CANDIDATES (a candidate never starts or ends inside a digit run, so the run
+    is a candidate only as a whole), and so is a cluster that is exactly one
+    ``1234.56.78903``; runs after ``+``, ``O`` (``NO`` of an IBAN) or next to ``/``
+    take the full pattern. Other clusters run CANDIDATES only when they hold a
+    shape's core (``_CORE``), and not when they are long runs side by side (see
+    :func:`_long_runs`)."""
+    run = text[a:b]
+    n = len(text)
+    plain = (a == 0 or text[a - 1] not in "+Oo/") and (b == n or text[b] != "/")
+    if plain:
+        if run.isdigit() and run.isascii():
+            kind = _bare_run(run)
+            if kind is not None:
+                out.append((kind, a, b))
+                return b
+            return pos
+        if b - a == 13 and _k425_run(run):
+            out.append(("k425", a, b))
+            return b
+    if _CORE.search(run) is None:
+        return pos  # a date, an amount, a short reference: no shape fits
+    if plain:
+        long_runs = _long_runs(text, a, b)
+        if long_runs is not None:
+            out.extend(long_runs)
+            return long_runs[-1][2] if long_runs else pos
+    for m in CANDIDATES.finditer(text, max(pos, a - 4), min(n, b + 2)):
+        kind = m.lastgroup
+        out.append(("k425" if kind == "ks" else kind, m.start(), m.end()))  # type: ignore[arg-type]
+        pos = m.end()
+    return pos
 
 
 def shared_candidates(text: str, doc: DocState) -> list[Cand]:
@@ -167,14 +307,44 @@ _TEL_WORDS = re.compile(r"(?i)(?<!\w)(?:tlf|telefon\w*|mobil\w*|mob|tel|phone|ri
 _TEL_CORES = ("tlf", "tel", "mob", "phone", "ring")
 
 
+#: Where a _TEL_WORDS match can start in a lower-cased window: one search for all
+#: cores is cheaper than a ``find`` per core (for the window as text and as bytes).
+_TEL_CORE = re.compile("|".join(_TEL_CORES))
+_TEL_CORE_BYTES = re.compile("|".join(_TEL_CORES).encode())
+
+
 def _tel_word_before(text: str, s: int) -> bool:
     """A phone word in the 40 characters before ``s`` (``_TEL_WORDS.search`` there,
-    run only when a literal core of it is in view)."""
+    run only when a literal core of it is in view).
+
+    This runs for every phone number, and a case-insensitive search that starts with a
+    look-behind is tried at every character; a match starts with a core, though, so
+    the pattern is tried only where the lower-cased window has one. (The exception:
+    ``(?i)`` also reads ``ı`` and ``İ`` as ``i``, so ``rıng`` needs the search; the
+    bytes of a window that is all Latin-1 hold neither.)"""
     lo = max(0, s - 40)
-    window = text[lo:s].lower()
-    if not any(c in window for c in _TEL_CORES):
+    low = lower_latin1_window(text, lo, s)
+    if low is not None:
+        return _tel_word_at_core(text, lo, s, low, _TEL_CORE_BYTES)
+    raw = text[lo:s]
+    window = raw.lower()
+    if _TEL_CORE.search(window) is None:
         return False
-    return _TEL_WORDS.search(text, lo, s) is not None
+    if "\u0131" in raw or "\u0130" in raw:  # İ also makes window longer than raw
+        return _TEL_WORDS.search(text, lo, s) is not None
+    return _tel_word_at_core(text, lo, s, window, _TEL_CORE)
+
+
+def _tel_word_at_core(text: str, lo: int, s: int, window: str | bytes, cores: re.Pattern) -> bool:
+    """``_TEL_WORDS`` matches ``text`` before ``s`` at a core of the lower-cased
+    ``window`` (which starts at ``lo``)."""
+    core = cores.search(window)
+    while core is not None:
+        i = core.start()
+        if _TEL_WORDS.match(text, lo + i, s) is not None:
+            return True
+        core = cores.search(window, i + 1)
+    return False
 
 
 #: Words that put an H-number or FH-number into health context.

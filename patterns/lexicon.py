@@ -27,7 +27,7 @@ import regex
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings, confidence_rank
 
-from .context import is_word, lower_same_length
+from .context import is_word, latin1, lower_same_length
 
 try:  # native multi-string search; without it the full patterns scan every segment
     import ahocorasick_rs as _ac
@@ -223,10 +223,9 @@ class _Gate:
             [p.encode("latin-1") for p in patterns], implementation=_ac.Implementation.DFA
         )
 
-    def find(self, text: str) -> list[tuple[int, int]]:
-        """(pattern index, start offset) of every gate match in ``text``."""
-        data = text.encode("latin-1", "replace")
-        return [(i, s) for i, s, _e in self.ac.find_matches_as_indexes(data, overlapping=True)]
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        """(pattern index, start, end) of every gate match in ``text``."""
+        return self.ac.find_matches_as_indexes(latin1(text), overlapping=True)
 
 
 def _tabular(text: str) -> bool:
@@ -385,7 +384,7 @@ class CategoryDetector(Detector):
         cs_at: set[int] = set()
         icd = False
         kinds = gate.kinds
-        for idx, s in gate.find(text):
+        for idx, s, _e in gate.find(text):
             k = kinds[idx]
             if k & _MAIN and (s == 0 or not is_word(text[s - 1])):
                 main_at.add(s)

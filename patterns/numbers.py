@@ -160,9 +160,18 @@ def _classify_date(r: int, day: int, month: int, yy: int, ind: int) -> FnrInfo |
         century = _century(ind, yy)
         century_ok = century is not None
         year = century + yy if century is not None else None
-    if not _date_ok(day, month, year, yy):
-        return None
-    birth = _dt.date(year, month, day) if year is not None else None
+    if year is None:
+        if not _date_ok(day, month, year, yy):
+            return None
+        birth = None
+    else:
+        # The date constructor checks exactly what _date_ok checks when the year is
+        # known (month, day of month, 29 February in a leap year), and the date is
+        # wanted anyway: one check instead of two for every valid number.
+        try:
+            birth = _dt.date(year, month, day)
+        except ValueError:
+            return None
     return _new_info(FnrInfo, (variant, rule2032, century_ok, birth))  # type: ignore[return-value]
 
 

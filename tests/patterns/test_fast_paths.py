@@ -1,8 +1,10 @@
 """The fast paths of the detectors must find exactly what the plain patterns find.
 
 Each fast path (Aho-Corasick prefilter for the lexicon, lower-cased windows for
-context words, set tests for the person link, skipped hopeless digit runs, unrolled check
-digits) is compared against the pattern it stands in for on randomised text that
+context words, cut from the segment's Latin-1 bytes when at hand, set tests for the
+person link, digit clusters found on class bytes, skipped hopeless digit runs, phone
+words tried at their cores, unrolled check digits) is compared against the pattern it
+stands in for on randomised text that
 is dense in the tricky cases (odd white space in multi-word terms, compound tails,
 acronyms at word edges, cut windows, digit runs of every length).
 """
@@ -122,6 +124,7 @@ def test_context_gate_matches_finditer() -> None:
         for w in (*ctx.KONTO_WORDS, *ctx.NEG_WORDS)
     ]
     words += ["for", "frå", "Fnrx", "KONTONR", "Kto.nr", "ktonr", "f.nr.", "F-NR", "id", "x", "12", "ſak"]
+    words += ["\u212aID", "KİD", "FØDT", "Ønr", "?", "µ", "ß", "ÿ", "\u00a0"]  # lower-casing edge cases
     for _ in range(1500):
         text = "".join(
             rnd.choice(words) + rnd.choice([" ", ": ", "", "\n", "-", "."]) for _ in range(rnd.randint(1, 12))
@@ -132,6 +135,38 @@ def test_context_gate_matches_finditer() -> None:
         want = [(m.lastgroup, *m.span()) for m in ctx.CONTEXT_LOW.finditer(low, lo, hi)]
         got = ctx.context_matches(text, lo, hi)
         assert got == want, (text, lo, hi)
+        ctx.latin1(text)  # the segment's bytes at hand: the window is cut from them
+        assert ctx.context_matches(text, lo, hi) == want, (text, lo, hi)
+
+
+def test_latin1_lowering_table_is_str_lower() -> None:
+    assert all(chr(ctx.LATIN1_LOWER[i]) == chr(i).lower() for i in range(256))
+
+
+def _tel_word_reference(text: str, s: int) -> bool:
+    lo = max(0, s - 40)
+    window = text[lo:s].lower()
+    if not any(c in window for c in ids._TEL_CORES):
+        return False
+    return ids._TEL_WORDS.search(text, lo, s) is not None
+
+
+def test_phone_word_at_cores_matches_the_search() -> None:
+    rnd = random.Random(23)
+    words = ["tlf", "TLF", "Telefon", "telefonnr", "mobil", "MOB", "tel", "phone", "ring", "rıng", "RİNG"]
+    words += ["hotel", "xtlf", "tlfx", "ringe", "tel.", "mob:", "x", ":", "\n", "1234", "İ", "ı", "_tel", "ſ"]
+    hits = 0
+    for _ in range(20000):
+        text = "".join(
+            rnd.choice(words) + rnd.choice(["", " ", ": ", "-"]) for _ in range(rnd.randint(1, 14))
+        )
+        s = rnd.randrange(0, len(text) + 1)
+        want = _tel_word_reference(text, s)
+        hits += want
+        assert ids._tel_word_before(text, s) == want, (text, s)
+        ids.latin1(text)  # the segment's bytes at hand
+        assert ids._tel_word_before(text, s) == want, (text, s)
+    assert hits > 5000
 
 
 def _candidates_reference(text: str) -> list[tuple[str, int, int]]:
@@ -154,6 +189,48 @@ def test_skipped_digit_runs_never_hold_a_candidate() -> None:
             for _ in range(rnd.randint(1, 6))
         )
         assert ids.iter_candidates(text) == _candidates_reference(text), text
+
+
+def test_byte_clusters_are_the_clusters() -> None:
+    """Where the Latin-1 bytes are exact (no ``?``), every match of the class-byte
+    pattern is one CLUSTERS match and the other way round; with a ``?`` anywhere the
+    candidates still come out as the plain patterns find them."""
+    rnd = random.Random(29)
+    pieces = ["NO", "no", "O", "o", "+", "00", "0047", "47", " ", ".", "-", "/", "a/", "\n", "\r\n"]
+    pieces += ["\t", "x", "Tlf ", "  ", " . ", "\u00a0", ",", ":", "?", "\u2013", "\u2010", "\u2009"]
+    pieces += ["\u0663", "Ø"]
+    lengths = [1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 11, 11, 12, 12, 13, 13, 14, 20]
+    exact = 0
+    for _ in range(6000):
+        text = "".join(
+            rnd.choice(pieces) + "".join(rnd.choice("0123456789") for _ in range(rnd.choice(lengths)))
+            for _ in range(rnd.randint(1, 7))
+        )
+        if rnd.random() < 0.6:
+            text = "".join(c for c in text if c not in "?\u2013\u2010\u2009\u0663")
+        assert ids.iter_candidates(text) == _candidates_reference(text), text
+        raw = ids.latin1(text)
+        if b"?" not in raw:
+            exact += 1
+            got = [m.span() for m in ids._BYTE_CLUSTERS.finditer(raw.translate(ids._BYTE_CLASSES))]
+            assert got == [m.span() for m in ids.CLUSTERS.finditer(text)], text
+    assert exact > 2000
+
+
+def test_date_constructor_checks_what_date_ok_checks() -> None:
+    """_classify_date lets ``datetime.date`` reject an impossible date when the year is
+    known, in place of _date_ok."""
+    import datetime as dt
+
+    for year in (1800, 1854, 1899, 1900, 1904, 1940, 1999, 2000, 2001, 2024, 2039, 2099):
+        for month in range(0, 15):
+            for day in range(0, 34):
+                try:
+                    dt.date(year, month, day)
+                    ok = True
+                except ValueError:
+                    ok = False
+                assert numbers._date_ok(day, month, year, year % 100) == ok, (year, month, day)
 
 
 def test_unrolled_check_digits_agree() -> None:
