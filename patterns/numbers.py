@@ -144,8 +144,11 @@ def _classify_date(r: int, day: int, month: int, yy: int, ind: int) -> FnrInfo |
     if day > 40:
         day -= 40
         variant = "dnr"
-    if 81 <= month <= 92:
+    if 81 <= month <= 92:  # Tenor / Test-Norge (Skatteetaten)
         month -= 80
+        variant = "syntetisk"
+    elif 66 <= month <= 77:  # FHI's synthetic population (SyntPop)
+        month -= 65
         variant = "syntetisk"
     elif 41 <= month <= 52:
         month -= 40

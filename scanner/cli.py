@@ -107,7 +107,7 @@ def main(lang: str | None) -> None:
     "--no-ocr", is_flag=True, help="Do not OCR image-only pages and images (they are reported as not read)."
 )
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loops are detected).")
-@click.option("--no-synthetic", is_flag=True, help="Leave out synthetic test numbers (Tenor/Dolly).")
+@click.option("--no-synthetic", is_flag=True, help="Leave out synthetic test numbers (Tenor, FHI SyntPop).")
 @click.option(
     "--min-confidence",
     type=click.Choice(["low", "medium", "high"]),

@@ -205,6 +205,11 @@ def test_real_dates_only(prefix, ok):
 def test_synthetic_and_fh_variants():
     syn = valid("018190")
     assert classify_fnr(syn).variant == "syntetisk"
+    # FHI SyntPop: month + 65, birth date kept; months beyond +65 / +80 are no variant
+    info = classify_fnr(valid("296690"))  # 29 January (SyntPop)
+    assert (info.variant, info.birth.month, info.birth.day) == ("syntetisk", 1, 29)
+    assert _any_valid("306790") is False  # 30 February in SyntPop is no date either
+    assert not any(classify_fnr(x) for x in (complete_fnr(f"0178{i:05d}") for i in range(300)) if x)
     fh = next(x for x in (complete_fnr(f"81234567{i}") for i in range(10)) if x)
     assert classify_fnr(fh).variant == "fh"
     assert mod11_ok(fh)
