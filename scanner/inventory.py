@@ -306,13 +306,13 @@ class Inventory:
         resumed ``--full`` scan) stored by scan ``stored_in``.
 
         A re-scan asks this for every file of the share, so the conditions are tested
-        by SQLite and only five plain values per item come back, as the row SQLite
-        returns (the path first, so the mapping is built without slicing rows). The walker hands over
-        a few hundred entries at a time (one query per chunk, memory bounded by the
-        chunk). Entries of one folder come in path order: then one range scan of the
-        path index (``BETWEEN`` first and last) serves them, else the keys are looked up
-        one by one (``IN``). The result may hold items between the keys that were not
-        asked for; callers look up the keys they have."""
+        by SQLite and each item comes back as the plain row SQLite returns (the path
+        first, so the mapping is built without slicing rows). The walker hands over a
+        few hundred entries at a time (one query per chunk, memory bounded by the
+        chunk), in path order (see ``Source.entries``): then one range scan of the path
+        index (``BETWEEN`` first and last) serves them, else the keys are looked up one
+        by one (``IN``). The result may hold items between the keys that were not asked
+        for (files gone or excluded since); callers look up the keys they have."""
         if not keys:
             return {}
         cond = "status!='gone' AND sig=?"

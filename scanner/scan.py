@@ -355,7 +355,7 @@ def _run(
                     keep.append(entry.display)
                     summary.walk_errors += 1
                     continue
-                chunk.append(entry)  # type: ignore[arg-type]
+                chunk.append(entry)
                 if len(chunk) >= LOOKUP_CHUNK:
                     yield from decide(chunk, root, source)
                     chunk = []
