@@ -78,16 +78,6 @@ def _split_head(data: bytes) -> tuple[bytes, bytes] | None:
     return head, data[m.end() :]
 
 
-def _strip_eol(text: bytes) -> bytes:
-    """Without one trailing line end: the newline before a boundary line belongs to
-    the boundary (RFC 2046), as the stdlib reads it."""
-    if text.endswith(b"\r\n"):
-        return text[:-2]
-    if text.endswith(b"\n"):
-        return text[:-1]
-    return text
-
-
 def _fill_multipart(msg: Message, body: bytes, boundary: bytes, depth: int) -> bool:
     """Cut ``body`` at its boundary lines and attach the parts; ``False`` when a part
     is not for the fast path or the closing boundary line is missing."""
@@ -97,7 +87,7 @@ def _fill_multipart(msg: Message, body: bytes, boundary: bytes, depth: int) -> b
     for m in _boundary_lines(body, b"--" + boundary):
         if start is None:
             if m.start:
-                msg.preamble = _strip_eol(body[: m.start]).decode("ascii", "surrogateescape")
+                msg.preamble = _strip_eol(body[: m.start].decode("ascii", "surrogateescape"))
         else:
             part = _parse(body[start : m.start], depth + 1)
             if part is None:
@@ -106,11 +96,11 @@ def _fill_multipart(msg: Message, body: bytes, boundary: bytes, depth: int) -> b
             # stdlib takes it off the part's payload, or off the epilogue of a multipart
             if part.is_multipart():
                 epilogue = part.epilogue
-                part.epilogue = None if not epilogue else _strip_eol_text(epilogue)
+                part.epilogue = None if not epilogue else _strip_eol(epilogue)
             else:
                 # the raw payload, as the stdlib edits it (``get_payload()`` would decode
                 # 8-bit text with its charset)
-                part._payload = _strip_eol_text(part._payload)  # type: ignore[attr-defined]
+                part._payload = _strip_eol(part._payload)  # type: ignore[attr-defined]
             parts.append(part)
         if m.close:
             closed = m
@@ -124,7 +114,9 @@ def _fill_multipart(msg: Message, body: bytes, boundary: bytes, depth: int) -> b
     return True
 
 
-def _strip_eol_text(text: str) -> str:
+def _strip_eol(text: str) -> str:
+    """Without one trailing line end: the newline before a boundary line belongs to
+    the boundary (RFC 2046), as the stdlib reads it."""
     if text.endswith("\r\n"):
         return text[:-2]
     if text.endswith("\n"):

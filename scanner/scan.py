@@ -326,11 +326,11 @@ def _run(
         keys = path_keys([e[0] for e in chunk])
         # --full reads everything once per scan, also when resumed: only what this scan
         # stored may stand
-        rows = inv.reusable_many(keys, sig, reveal, scan_id if full else None).get
+        stored = inv.reusable_many(keys, sig, reveal, scan_id if full else None).get
         unchanged = 0
         # field by field, no stamp tuples: this loop runs once per file of the share
         for entry, key in zip(chunk, keys, strict=True):
-            row = rows(key)
+            row = stored(key)
             if row is not None and row[3] == entry[2] and row[2] == entry[1] and row[4] == entry[3]:
                 unchanged += 1
                 seen.append(row[1])
