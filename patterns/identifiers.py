@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 import regex
+
+from pvscan.identity.numbers import classify_checked, iban_no_ok, is_strict, mod11_ok
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings
 
@@ -39,7 +41,6 @@ from .context import (
     lower_latin1_window,
     nearest_context,
 )
-from .numbers import classify_checked, iban_no_ok, is_strict, mod11_ok
 
 _SP = r"[ \u00a0\u2009\u202f]"
 _DASH = r"[\-\u2010\u2011\u2012\u2013]"

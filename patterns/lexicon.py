@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import regex
+
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings, confidence_rank
 

@@ -4,18 +4,19 @@ and the ``pvscan patterns`` / ``pvscan bench-detectors`` commands."""
 from __future__ import annotations
 
 import click
+
 from pvscan import hookimpl
 from pvscan.interfaces import Detector
 from pvscan.model import Settings
+
+from .identifiers import ContactDetector, IdentifierDetector
+from .lexicon import CategoryDetector
+from .rules import RuleDetector, load_rules
 
 
 def build_detectors(settings: Settings) -> list[Detector]:
     """Every built-in detector, plus the custom rules of ``settings.rules_file``
     (loaded and validated here, so a bad rule file fails before the scan starts)."""
-    from .identifiers import ContactDetector, IdentifierDetector
-    from .lexicon import CategoryDetector
-    from .rules import RuleDetector, load_rules
-
     dets: list[Detector] = [IdentifierDetector(settings), ContactDetector(), CategoryDetector(settings)]
     if settings.rules_file:
         dets.append(RuleDetector(load_rules(settings.rules_file)))
@@ -56,30 +57,3 @@ def pvscan_register_commands(cli: click.Group) -> None:
             click.echo(f"{ident}  [{types}]")
             click.echo(f"    nb: {nb}")
             click.echo(f"    en: {en}")
-
-    @cli.command("bench-detectors")
-    @click.option("--mb", default=20.0, show_default=True, help="Size of each generated text in MB.")
-    @click.option("--seed", default=1, show_default=True)
-    @click.option(
-        "--scenario",
-        type=click.Choice(["both", "register", "document"]),
-        default="both",
-        show_default=True,
-        help="register: dense register-like text; document: prose and tables with few identifiers.",
-    )
-    @click.option(
-        "--repeat",
-        default=5,
-        show_default=True,
-        help="Interleaved runs of each; the best of each is kept (other load hits both alike).",
-    )
-    def bench_cmd(mb: float, seed: int, scenario: str, repeat: int) -> None:
-        """Detector throughput (MB/s) next to a bare 11-digit regex scan, same run."""
-        from .bench import run
-
-        for name in ("register", "document") if scenario == "both" else (scenario,):
-            r = run(mb, seed, repeat=repeat, scenario=name)
-            click.echo(f"[{name}] text: {r['bytes']:,} bytes ({r['mb']:.1f} MB)")
-            click.echo(f"[{name}] bare regex \\d{{11}}: {r['bare_mb_s']:.1f} MB/s")
-            click.echo(f"[{name}] all detectors:     {r['detectors_mb_s']:.1f} MB/s")
-            click.echo(f"[{name}] ratio:             {r['ratio'] * 100:.0f} % of bare-regex throughput")

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import regex
+
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import CONFIDENCES, Finding, Segment
 

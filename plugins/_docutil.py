@@ -9,12 +9,16 @@ row segment that keeps spreadsheet cell references reachable.
 from __future__ import annotations
 
 import datetime as _dt
+import io
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import olefile
 from lxml import etree
+
 from pvscan.model import CorruptError, EncryptedError, ItemData, LimitExceeded, Segment, Settings
 
 #: Parser options for every XML part: no entities, no DTD, no network, no huge trees.
@@ -288,10 +292,6 @@ def unwrap_ole_embedding(name: str, data: bytes) -> tuple[str, bytes] | None:
     readable as it is and is returned whole. Anything else (equations, paint objects)
     carries no text: None.
     """
-    import io
-    import struct
-
-    import olefile
 
     if not data.startswith(b"\xd0\xcf\x11\xe0"):
         return name, data

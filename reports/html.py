@@ -12,9 +12,9 @@ import os
 from typing import Any
 
 from pvscan import hookimpl
-from pvscan.i18n import t
 from pvscan.interfaces import ReportWriter
-from pvscan.paths import open_private
+from pvscan.util.i18n import t
+from pvscan.util.paths import open_private
 
 from ._common import SENSITIVE, bar_chart, esc, page, reason_label, status_label, type_label, types_text
 

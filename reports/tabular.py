@@ -10,7 +10,7 @@ from typing import Any
 
 from pvscan import hookimpl
 from pvscan.interfaces import ReportWriter
-from pvscan.paths import open_private
+from pvscan.util.paths import open_private
 
 CSV_COLUMNS = (
     "file",

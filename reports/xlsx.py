@@ -7,34 +7,15 @@ import os
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font
+
 from pvscan import hookimpl
-from pvscan.i18n import t
 from pvscan.interfaces import ReportWriter
-from pvscan.paths import create_private
+from pvscan.util.i18n import t
+from pvscan.util.paths import create_private
+from pvscan.util.workbook import add_sheet
 
 from ._common import reason_label, status_label, type_label
-
-BOLD = Font(bold=True)
-HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
-
-
-def add_sheet(
-    wb: Workbook, title: str, head: list[str], rows: list[list[Any]], widths: list[int] | None = None
-) -> Any:
-    ws = wb.create_sheet(title[:31])
-    ws.append(head)
-    for c in ws[1]:
-        c.font, c.fill = BOLD, HEAD_FILL
-    for r in rows:
-        ws.append(r)
-    ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(head))}{len(rows) + 1}"
-    for i, w in enumerate(widths or [], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    return ws
 
 
 def build_workbook(data: Any, lang: str) -> Workbook:

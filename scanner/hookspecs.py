@@ -22,8 +22,8 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .interfaces import Detector, Extractor, ReportWriter, Source
-    from .model import Settings
+    from pvscan.interfaces import Detector, Extractor, ReportWriter, Source
+    from pvscan.model import Settings
 
 hookspec = pluggy.HookspecMarker("pvscan")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, ClassVar
 
-from .model import Entry, Extracted, Finding, ItemData, ItemRef, Segment, Settings, WalkError
+from pvscan.model import Entry, Extracted, Finding, ItemData, ItemRef, Segment, Settings, WalkError
 
 
 class Source:
@@ -69,7 +69,7 @@ class Source:
 class Extractor:
     """Turns an item's bytes into text segments and inner items.
 
-    ``kinds`` are sniffed types (see :mod:`pvscan.sniff`) the extractor claims;
+    ``kinds`` are sniffed types (see :mod:`pvscan.engine.sniff`) the extractor claims;
     ``extensions`` (lower case, no dot) are a fallback when sniffing is inconclusive.
     Higher ``priority`` wins when several claim an item.
     """
@@ -132,6 +132,6 @@ class ReportWriter:
     description: ClassVar[dict[str, str]] = {}
 
     def write(self, data: Any, out: str, fmt: str, lang: str) -> list[str]:
-        """Write the report for ``data`` (a :class:`pvscan.reportdata.ReportData`) to
+        """Write the report for ``data`` (a :class:`pvscan.workflows.reportdata.ReportData`) to
         ``out`` and return the paths written."""
         raise NotImplementedError

@@ -7,6 +7,7 @@ comes out. Plugins import these names from :mod:`pvscan.model`.
 
 from __future__ import annotations
 
+import io
 import operator
 import os
 from collections.abc import Callable
@@ -180,7 +181,7 @@ class ItemData:
     Extractors should prefer ``path`` (a real local file, so libraries can seek and
     stream) and fall back to ``open()``. ``read()`` is for small items only: it loads
     everything. ``head`` holds the first bytes for magic sniffing; ``kind`` is the
-    sniffed type (see :mod:`pvscan.sniff`).
+    sniffed type (see :mod:`pvscan.engine.sniff`).
     """
 
     def __init__(
@@ -219,8 +220,6 @@ class ItemData:
         if self.path is not None:
             return open(self.path, "rb")
         if self._data is not None:
-            import io
-
             return io.BytesIO(self._data)
         if self._opener is not None:
             return self._opener()
@@ -333,3 +332,16 @@ class ItemResult:
     #: True when the top-level item itself could not be read.
     unscannable: bool = False
     elapsed: float = 0.0
+
+
+#: Special categories (GDPR art. 9/10 and child welfare): must never stay in shares or mail.
+SENSITIVE = (
+    "helse",
+    "barnevern",
+    "religion",
+    "etnisitet",
+    "fagforening",
+    "seksualitet",
+    "politikk",
+    "straff",
+)

@@ -16,11 +16,13 @@ import random
 from collections.abc import Iterable
 from datetime import date
 
-from . import hookimpl
-from .interfaces import Detector, DocState
-from .manager import make_plugin_manager
-from .model import Finding, ItemData, ItemResult, Segment, Settings
-from .process import Engine
+from pvscan import hookimpl
+from pvscan.engine.manager import make_plugin_manager
+from pvscan.engine.process import Engine
+from pvscan.engine.sniff import sniff
+from pvscan.interfaces import Detector, DocState
+from pvscan.model import Finding, ItemData, ItemResult, Segment, Settings
+from pvscan.plugins.sources.local import LocalSource
 
 _W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -144,7 +146,6 @@ def extract_file(path: str | os.PathLike[str], settings: Settings | None = None)
     """All text segments the installed extractors yield for a local file (top level)."""
     eng = Engine(settings or Settings())
     data = ItemData(os.fspath(path).rsplit("/", 1)[-1], path=os.fspath(path))
-    from .sniff import sniff
 
     data.kind = sniff(data)
     extractor = eng.choose(data)
@@ -155,8 +156,6 @@ def extract_file(path: str | os.PathLike[str], settings: Settings | None = None)
 
 def process_file(path: str | os.PathLike[str], engine: Engine | None = None) -> ItemResult:
     """Run the whole per-item work on a local file."""
-    from .plugins.source_local import LocalSource
-
     eng = engine or Engine(Settings())
     refs = list(LocalSource().walk(os.fspath(path), eng.settings))
     assert len(refs) == 1, refs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from pvscan.interfaces import DocState
 from pvscan.model import Finding, Segment
 from pvscan.patterns.lexicon import CategoryDetector, load_lexicon, trie_regex

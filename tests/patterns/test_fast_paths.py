@@ -14,12 +14,13 @@ from __future__ import annotations
 import random
 
 import pytest
+
+from pvscan.identity import numbers
 from pvscan.interfaces import DocState
 from pvscan.model import Segment, Settings
 from pvscan.patterns import context as ctx
 from pvscan.patterns import identifiers as ids
 from pvscan.patterns import lexicon as lex
-from pvscan.patterns import numbers
 from pvscan.patterns.identifiers import ContactDetector, IdentifierDetector
 
 W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)

@@ -10,10 +10,11 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
+from pvscan.identity.numbers import classify_fnr, complete_fnr, complete_kontonummer, iban_no_ok, mod11_ok
 from pvscan.interfaces import DocState
 from pvscan.model import Segment
 from pvscan.patterns.identifiers import ContactDetector, IdentifierDetector
-from pvscan.patterns.numbers import classify_fnr, complete_fnr, complete_kontonummer, iban_no_ok, mod11_ok
 
 DET = IdentifierDetector()
 WORDS = "kommunen vedtak eleven søknad møtet referat budsjett dag og i på er som til fra med skal har".split()

@@ -8,10 +8,11 @@ import stat
 import click
 import pytest
 from click.testing import CliRunner
+
+from pvscan.engine.manager import make_plugin_manager
+from pvscan.identity import masking
 from pvscan.interfaces import DocState
-from pvscan.manager import make_plugin_manager
 from pvscan.model import Segment, Settings
-from pvscan.patterns import masking
 from pvscan.patterns.plugin import build_detectors, pvscan_register_commands
 from pvscan.patterns.rules import RuleDetector, RuleError, load_rules
 
@@ -108,12 +109,6 @@ def test_patterns_command_lists_detectors_and_rules(tmp_path):
         assert needle in res.output
 
 
-def test_bench_command_prints_throughput():
-    res = CliRunner().invoke(_cli(), ["bench-detectors", "--mb", "0.2"])
-    assert res.exit_code == 0, res.output
-    assert "MB/s" in res.output and "ratio" in res.output
-
-
 def test_masking_and_keyed_hash(tmp_path, monkeypatch):
     key_file = tmp_path / "k" / "secret.key"
     monkeypatch.setenv("PVSCAN_KEY_FILE", str(key_file))
@@ -127,7 +122,7 @@ def test_masking_and_keyed_hash(tmp_path, monkeypatch):
 
 
 def test_custom_rule_values_with_digits_are_masked():
-    from pvscan.patterns.masking import mask
+    from pvscan.identity.masking import mask
 
     assert mask("ansattnummer", "ANS-123456") == "AN******56"
     assert mask("kodeord", "prosjekt blå") == "prosjekt blå"

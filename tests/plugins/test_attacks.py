@@ -19,11 +19,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from pvscan.fuzz import write_stats
+
+from pvscan.engine.process import Engine
 from pvscan.model import ItemResult, Settings
-from pvscan.plugins.source_local import LocalSource
-from pvscan.process import Engine
+from pvscan.plugins.sources.local import LocalSource
 from pvscan.testing import make_fnr
+from tools.fuzz import write_stats
 
 RESULTS: list[dict[str, str]] = []
 
@@ -289,10 +290,10 @@ def test_zip_slip_and_absolute_members_write_nothing(
     """Members named ``../../x``, ``/abs/x`` and a symlink to /etc/passwd: their text is
     scanned under their name, and no file appears outside (or inside) the scan folder,
     during the scan, an access request with copies, or quarantine."""
-    from pvscan.access import access_request
-    from pvscan.deletion import Selection, execute, plan
-    from pvscan.review import hashes_for
     from pvscan.scan import scan
+    from pvscan.workflows.access import access_request
+    from pvscan.workflows.deletion import Selection, execute, plan
+    from pvscan.workflows.review import hashes_for
 
     monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
     fnr = make_fnr()

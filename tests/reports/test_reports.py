@@ -14,12 +14,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+
 from pvscan.cli import main
-from pvscan.manager import make_plugin_manager
-from pvscan.reportdata import build
+from pvscan.engine.manager import make_plugin_manager
 from pvscan.reports.html import render
 from pvscan.scan import scan
 from pvscan.testing import make_fnr
+from pvscan.workflows.reportdata import build
 
 RNG = random.Random(31)
 NUMBERS = [make_fnr(rng=RNG) for _ in range(6)]

@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from pvscan.fuzz import write_stats
+
 from pvscan.testing import make_fnr, make_kontonummer
+from tools.fuzz import write_stats
 
 PVSCAN = str(Path(sys.executable).with_name("pvscan"))
 

@@ -1,0 +1,86 @@
+"""The one place that turns raw values into what may be stored or shown.
+
+``mask`` gives a display form that lets a person recognise a finding without exposing
+the identifier (``010190*****``). ``keyed_hash`` is an HMAC-SHA256 with a secret made
+once per installation (file mode 0600), so ``pvscan find --fnr`` can locate every item
+holding one person's number although the inventory never stores it. The hash is of the
+digits alone, not the type: a number found as a kontonummer is still found by
+``--fnr`` (every fødselsnummer is also a valid kontonummer).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from pvscan.util.paths import data_dir
+
+_KEY_CACHE: dict[str, bytes] = {}
+
+
+def key_path() -> Path:
+    env = os.environ.get("PVSCAN_KEY_FILE")
+    return Path(env) if env else data_dir() / "secret.key"
+
+
+def load_key(path: Path | None = None) -> bytes:
+    """Read the installation secret, creating it (0600, atomically) on first use."""
+    path = path or key_path()
+    cached = _KEY_CACHE.get(str(path))
+    if cached is not None:
+        return cached
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = secrets.token_bytes(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            key = bytes.fromhex(path.read_text().strip())
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(key.hex() + "\n")
+    _KEY_CACHE[str(path)] = key
+    return key
+
+
+def normalise(value: str) -> str:
+    """Digits of an identifier; lower-cased trimmed text for anything else."""
+    if value.isdigit():  # most findings: skip the per-character loop below
+        return value
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if digits and len(digits) >= 0.6 * len(value.replace(" ", "")):
+        return digits
+    return value.strip().lower()
+
+
+def keyed_hash(value: str, key: bytes | None = None) -> str:
+    key = key if key is not None else load_key()
+    # hmac.digest is the one-shot C implementation: the same HMAC-SHA256, without
+    # building a Python HMAC object per finding (several times faster)
+    return hmac.digest(key, normalise(value).encode("utf-8"), "sha256").hex()[:32]
+
+
+def mask(type_: str, value: str) -> str:
+    """Display form. Identifiers keep the birth date or bank part; text keeps a hint."""
+    v = value
+    if type_ == "fodselsnummer" and len(v) == 11:
+        return v[:6] + "*****"
+    if type_ == "kontonummer" and len(v) == 11:
+        return f"{v[:4]}.**.***{v[-2:]}"
+    if type_ == "epost" and "@" in v:
+        user, _, domain = v.partition("@")
+        return (user[:1] + "***@" + domain) if user else "***@" + domain
+    if type_ == "telefon":
+        digits = "".join(c for c in v if c.isdigit())
+        return digits[:2] + "*" * max(0, len(digits) - 4) + digits[-2:] if len(digits) > 4 else "****"
+    if any(c.isdigit() for c in v) and len(v) > 4:
+        # Digits mean an identifier of some kind (a custom rule's employee number, a
+        # case number): keep only its ends.
+        return v[:2] + "*" * (len(v) - 4) + v[-2:]
+    # Lexicon terms (helse, barnevern …) and word-list rules are words, not
+    # identifiers: keep them so a reader knows what was found.
+    return v

@@ -1,0 +1,13 @@
+"""The coordinator: walk the sources, skip what is unchanged, hand the rest to the
+engine's workers and store their results in the inventory in batches."""
+
+from pvscan.scan.coordinator import (
+    ScanInterrupted,
+    ScanLock,
+    ScanLocked,
+    ScanSummary,
+    normalise_root,
+    scan,
+)
+
+__all__ = ["ScanInterrupted", "ScanLock", "ScanLocked", "ScanSummary", "normalise_root", "scan"]
