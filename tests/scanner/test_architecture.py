@@ -14,7 +14,12 @@ import pvscan
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Source folder -> the package it installs as (pyproject.toml's package-dir).
-FOLDERS = {"scanner": "pvscan", "plugins": "pvscan.plugins", "patterns": "pvscan.patterns", "reports": "pvscan.reports"}
+FOLDERS = {
+    "scanner": "pvscan",
+    "plugins": "pvscan.plugins",
+    "patterns": "pvscan.patterns",
+    "reports": "pvscan.reports",
+}
 
 
 def _modules() -> dict[str, Path]:

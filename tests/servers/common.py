@@ -108,5 +108,3 @@ def tmpdir(prefix: str) -> Path:
 
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60]
-
-

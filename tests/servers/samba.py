@@ -131,5 +131,3 @@ def smb_env(smb_server: SmbServer, monkeypatch: pytest.MonkeyPatch) -> SmbServer
     monkeypatch.setenv("PVSCAN_SMB_USER", smb_server.user)
     monkeypatch.setenv("PVSCAN_SMB_PASSWORD", smb_server.password)
     return smb_server
-
-

@@ -12,7 +12,6 @@ sent to a ``pvscan scan`` process. After each, the inventory must be intact
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import resource
