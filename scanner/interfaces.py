@@ -62,6 +62,21 @@ class Source:
     def open(self, ref: ItemRef, settings: Settings) -> IO[bytes]:
         raise NotImplementedError
 
+    def restore_state(self, root: str, state: str | None) -> None:
+        """Called before a root is walked with what :meth:`saved_state` returned after
+        the last *completed* scan of that root (``None`` the first time).
+
+        For sources that can list only what changed (Microsoft Graph's delta queries):
+        the state is the delta link and whatever the source needs to list the unchanged
+        items again from it, so the coordinator still sees every item's stamp and its
+        incremental skip and "gone" logic work as for any other source. An interrupted
+        scan never saves state, so its resume starts again from the last good one."""
+
+    def saved_state(self, root: str) -> str | None:
+        """The state to keep for ``root`` after a completed scan (stored per root in the
+        inventory), or ``None`` to keep none. The default keeps none."""
+        return None
+
     def local_path(self, ref: ItemRef) -> str | None:
         return None
 

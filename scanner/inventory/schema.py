@@ -4,7 +4,7 @@ A new database runs every script in order; an old one runs those above its versi
 Never edit a released script: add the next number.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -99,6 +99,15 @@ CREATE TABLE IF NOT EXISTS keep_marks(
     id INTEGER PRIMARY KEY,
     path BLOB NOT NULL UNIQUE,
     reason TEXT NOT NULL, user TEXT, at TEXT NOT NULL, until TEXT
+);
+""",
+    # Per-root state a source keeps between completed scans (Graph delta links).
+    3: """
+CREATE TABLE IF NOT EXISTS source_state(
+    root TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    scan_id INTEGER,
+    at TEXT NOT NULL
 );
 """,
 }

@@ -176,6 +176,19 @@ class Inventory(Marks, Queries):
     def scan(self, scan_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM scans WHERE id=?", (scan_id,)).fetchone()
 
+    # ---------------------------------------------------------------- source state
+    def source_state(self, root: str) -> str | None:
+        """What a source saved for ``root`` after the last completed scan."""
+        row = self.db.execute("SELECT state FROM source_state WHERE root=?", (root,)).fetchone()
+        return row["state"] if row else None
+
+    def save_source_state(self, root: str, state: str, scan_id: int) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO source_state(root, state, scan_id, at) VALUES(?,?,?,?)",
+                (root, state, scan_id, now_iso()),
+            )
+
     # ---------------------------------------------------------------- items
     _ROW_COLS = "id, size, mtime_ns, file_id, sig, status, revealed, last_seen"
 

@@ -182,6 +182,10 @@ def scan(
                 inv.commit()
                 inv.finish_scan(scan_id, "interrupted", {})
                 raise ScanInterrupted(f"scan {scan_id} interrupted; run the same scan again to resume")
+            for root in roots:
+                kept = engine.source_for(root).saved_state(root)
+                if kept is not None:
+                    inv.save_source_state(root, kept, scan_id)
             inv.finish_scan(
                 scan_id,
                 "done",
@@ -342,6 +346,7 @@ def _run(
     def to_read() -> Iterator[ItemRef]:
         for root in roots:
             source = engine.source_for(root)
+            source.restore_state(root, inv.source_state(root))
             chunk: list[Entry] = []
             for entry in source.entries(root, settings):
                 if stop.set:
