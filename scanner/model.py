@@ -332,6 +332,9 @@ class ItemResult:
     #: True when the top-level item itself could not be read.
     unscannable: bool = False
     elapsed: float = 0.0
+    #: ``"program: …"`` or ``"media: …"`` when the item is not a document and was
+    #: deliberately not read (not a problem; listed in the coverage record).
+    skipped: str = ""
 
 
 #: Special categories (GDPR art. 9/10 and child welfare): must never stay in shares or mail.

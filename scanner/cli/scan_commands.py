@@ -190,6 +190,9 @@ def _print_summary(s: dict[str, Any], db: str, to_stderr: bool) -> None:
         echo(t("summary.none"))
     if s["problems"]:
         echo(t("summary.problems", problems=s["problems"]))
+    skipped = s.get("skipped") or {}
+    if skipped:
+        echo(t("summary.skipped", program=skipped.get("program", 0), media=skipped.get("media", 0)))
     echo(t("summary.db", db=db))
 
 

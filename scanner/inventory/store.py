@@ -296,8 +296,8 @@ class Inventory(Marks, Queries):
         ref = res.ref
         key = path_key(ref.url)
         meta = dict(ref.meta)
-        status = "unscannable" if res.unscannable else "ok"
-        reason = res.problems[0].reason if res.unscannable and res.problems else None
+        status = "unscannable" if res.unscannable else "skipped" if res.skipped else "ok"
+        reason = res.problems[0].reason if res.unscannable and res.problems else res.skipped or None
         old = self.db.execute(
             "SELECT id, size, mtime_ns, file_id, status FROM items WHERE path=?", (key,)
         ).fetchone()

@@ -57,6 +57,8 @@ class ScanSummary:
     problems: int = 0
     walk_errors: int = 0
     findings: dict[str, int] = field(default_factory=dict)
+    #: Items not read on purpose, by category (``program``, ``media``): not problems.
+    skipped: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     interrupted: bool = False
 
@@ -448,3 +450,4 @@ def _count(inv: Inventory, roots: list[str], summary: ScanSummary) -> None:
     summary.unscannable = totals["unscannable"]
     summary.problems = totals["problems"] + summary.walk_errors
     summary.findings = totals["findings"]
+    summary.skipped = dict(sorted(totals["skipped"].items()))

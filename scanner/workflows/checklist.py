@@ -123,6 +123,10 @@ def answers(data: ReportData, lang: str = "nb") -> list[Answer]:
         ]
     else:
         q[4].lines.append(t("wf.chk.move_none", lang))
+    media = [m["file"] for c in data.coverage for m in c.get("media", [])]
+    if media:
+        q[2].lines.append(t("wf.chk.media", lang, n=len(media)))
+        q[2].lines += [f"• {f}" for f in media[:50]]
     ids_only = [i for i in data.items if not i.sensitive and any(k in IDENTIFIERS for k in i.types)]
     if ids_only:
         q[4].lines.append(t("wf.chk.move_ids", lang, n=len(ids_only)))

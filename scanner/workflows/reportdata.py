@@ -279,6 +279,13 @@ def _coverage(inv: Inventory, scans: list[dict[str, Any]], roots: list[str] | No
             {"file": r["display"], "reason": r["reason"], "category": r["reason"].split(":", 1)[0]}
             for r in inv.walk_errors(s["id"])
         ]
+        not_documents = inv.skipped_under(scan_roots)
+        by_kind: Counter[str] = Counter((r["reason"] or "").split(":", 1)[0] for r in not_documents)
+        media = [
+            {"file": r["display"], "reason": r["reason"] or ""}
+            for r in not_documents
+            if (r["reason"] or "").startswith("media:")
+        ]
         cats: Counter[str] = Counter(x["category"] for x in skipped + parts + walk)
         out.append(
             {
@@ -294,6 +301,8 @@ def _coverage(inv: Inventory, scans: list[dict[str, Any]], roots: list[str] | No
                 "skipped": skipped,
                 "partly_read": parts,
                 "walk_errors": walk,
+                "not_documents": {"program": by_kind.get("program", 0), "media": by_kind.get("media", 0)},
+                "media": media,
                 "by_reason": dict(cats.most_common()),
                 "plugins": json.loads(s["plugins"] or "[]"),
             }
