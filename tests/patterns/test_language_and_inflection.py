@@ -111,16 +111,16 @@ def test_english_changelog_does_not_fire(tmp_path: Path) -> None:
     log = (
         "dpkg (1.21.1) unstable; urgency=medium\n\n"
         "  [ Guillem Jover ]\n"
-        "  * Abort when the database cannot be locked, and diagnose the lock holder.\n"
-        "  * Add Romani to the list of supported languages. Thanks to Kreft.\n"
-        "  * Do not abort on a blind rebase; he reported it to us.\n\n"
+        "  * Abort when the database cannot be locked, and diagnose the lock holder (Martin).\n"
+        "  * Add Romani to the list of supported languages, thanks to Anna Kreft.\n"
+        "  * Do not abort on a blind rebase; Thomas reported it to us.\n\n"
         " -- Guillem Jover <guillem@debian.org>  Mon, 01 Jan 2024 12:00:00 +0100\n"
     )
     (tmp_path / "changelog.Debian.gz").write_bytes(gzip.compress(log.encode() * 20))
     (tmp_path / "git-rebase.txt").write_text(
         "--abort\n\tAbort the rebase operation and reset HEAD to the original branch.\n"
-        "If you want to diagnose why the rebase failed, see the hiv section in the manual. "
-        "It is used by the maintainer when he wants to abort.\n" * 10
+        "If Martin wants to diagnose why the rebase failed, he reads the hiv section in the manual, "
+        "and Martin may abort.\n" * 10
     )
     assert categories(tmp_path / "changelog.Debian.gz") == {}
     assert categories(tmp_path / "git-rebase.txt") == {}
@@ -133,8 +133,8 @@ def test_json_api_description_does_not_fire(tmp_path: Path) -> None:
             "/hiv/tests": {
                 "get": {
                     "summary": "List the HIV test endpoints",
-                    "description": "Returns the hiv resources of the account. The caller may abort the "
-                    "request; use the diagnose endpoint when he or she gets an error.",
+                    "description": "Returns the hiv resources of the account of Daniel. Daniel may abort "
+                    "the request, and Daniel should use the diagnose endpoint for cancer screening errors.",
                 }
             }
         },
@@ -146,9 +146,9 @@ def test_json_api_description_does_not_fire(tmp_path: Path) -> None:
 def test_german_medical_text_does_not_fire(tmp_path: Path) -> None:
     d = docx.Document()
     d.add_paragraph(
-        "Der Patient Hans Müller wurde am 3. März mit Diabetes und einer schweren Depression "
-        "stationär aufgenommen. Die Diagnose wurde durch den Hausarzt bestätigt, und er "
-        "bekommt Insulin. Eine Psykose wurde nicht festgestellt."
+        "Der Patient Hans Müller wurde mit Diabetes und einer schweren Depression stationär "
+        "aufgenommen, die Diagnose hat der Hausarzt von Hans bestätigt, und Hans bekommt Insulin. "
+        "Eine Psykose wurde bei Hans nicht festgestellt."
     )
     d.save(tmp_path / "arztbrief.docx")
     assert categories(tmp_path / "arztbrief.docx") == {}
