@@ -21,17 +21,22 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+import ahocorasick_rs as _ac
 from pvscan.interfaces import DocState
 from pvscan.model import Segment
 
-from .context import classify_words, column_of, context_matches, header_for
+from .context import classify_words, column_of, context_matches, header_for, latin1
 from .numbers import classify_checked, is_strict, mod11_ok
 
 #: Literal pieces of the labels (in the casings people write): without one in the
-#: segment or its header the pass does not run (a memchr-speed test per literal).
+#: segment or its header the pass does not run (one native Aho-Corasick pass over the
+#: segment's Latin-1 bytes, shared with the other detectors).
+#: Birth-date labels come first (``_BIRTH_TRIGGERS`` of them): alone they matter only
+#: for a date at the end of a segment (a vertical form continues in the next one).
 TRIGGERS = (
-    "ødsel",
-    "ØDSEL",
+    "ødselsdato",
+    "ØDSELSDATO",
+    "ødselsdag",
     "ødt",
     "ØDT",
     "ødd",
@@ -47,12 +52,21 @@ TRIGGERS = (
     "NDIVID",
 )
 
-#: A number field: 6 digits (ddmmyy), a date (dd.mm.yy, dd.mm.yyyy, with . - or /),
-#: or a 4-5 digit run; never part of a longer number.
-_FIELD = re.compile(
-    r"(?<![\d.,/\-])(?:(?P<date>(?P<dd>\d\d)(?P<s>[.\-/])(?P<mm>\d\d)(?P=s)(?P<yy>\d\d(?:\d\d)?))|(?P<run>\d{4,6}))"
-    r"(?!\d|[.,/\-]\d)"
+_BIRTH_TRIGGERS = 7
+_TRIGGER_AC = _ac.BytesAhoCorasick(
+    [t.encode("latin-1") for t in TRIGGERS], implementation=_ac.Implementation.DFA
 )
+
+#: A number field: 6 digits (ddmmyy), a date (dd.mm.yy, dd.mm.yyyy, with . - or /),
+#: or a 4-6 digit run; never part of a longer number. Matched on the segment's
+#: Latin-1 bytes with every ASCII digit mapped to ``0`` (``_DIGIT_CLASS``): the pattern
+#: then starts with a literal, which the engine finds by a fast scan instead of trying
+#: the look-behind at every character.
+_FIELD = re.compile(
+    rb"0(?<![0.,/\-]0)(?:(?P<date>0(?P<s>[./\-])00(?P=s)00(?:00)?)|(?P<run>0{3,5}))(?!0|[.,/\-]0)"
+)
+_DIGIT_CLASS = bytes.maketrans(b"0123456789", b"0000000000")
+_DIGIT = re.compile(r"\d")
 #: Between the two fields: no digit, at most one line break, and at most this long.
 MAX_GAP = 60
 
@@ -83,20 +97,28 @@ class SplitFnr(NamedTuple):
     end: int
 
 
-def triggered(segment: Segment) -> bool:
-    """A label of a birth date or a personal number may be in view."""
-    text, ctx = segment.text, segment.context
-    return any(t in text or (ctx and t in ctx) for t in TRIGGERS)
+def triggered(segment: Segment) -> int:
+    """What labels may be in view: 2 a personal-number label, 1 only a birth-date
+    label, 0 none (then only a birth date left by the previous segment matters)."""
+    ctx = segment.context
+    found = _TRIGGER_AC.find_matches_as_indexes(latin1(segment.text))
+    if ctx:
+        found += _TRIGGER_AC.find_matches_as_indexes(ctx.encode("latin-1", "replace"))
+    if not found:
+        return 0
+    return 2 if any(i >= _BIRTH_TRIGGERS for i, _s, _e in found) else 1
 
 
 def _fields(text: str) -> list[Field]:
     out = []
-    for m in _FIELD.finditer(text):
+    for m in _FIELD.finditer(latin1(text).translate(_DIGIT_CLASS)):
+        a, b = m.span()
         if m.group("date"):
-            yy = m.group("yy")
-            out.append(Field(m.group("dd") + m.group("mm") + yy[-2:], yy[:-2], m.start(), m.end(), True))
+            raw = text[a:b]
+            yy = raw[6:]
+            out.append(Field(raw[:2] + raw[3:5] + yy[-2:], yy[:-2], a, b, True))
         else:
-            out.append(Field(m.group("run"), "", m.start(), m.end(), False))
+            out.append(Field(text[a:b], "", a, b, False))
     return out
 
 
@@ -166,20 +188,29 @@ def _gap_ok(text: str, a: int, b: int) -> bool:
     gap = text[a:b]
     if len(gap) > MAX_GAP or gap.count("\n") > 1 or _PLAIN_GAP.fullmatch(gap):
         return False
-    return not any(c.isdigit() for c in gap)
+    return _DIGIT.search(gap) is None
 
 
-def find_split(segment: Segment, doc: DocState) -> Iterator[SplitFnr]:
+def find_split(segment: Segment, doc: DocState, labels: int) -> Iterator[SplitFnr]:
     """Fødselsnummer written as a birth date and a personal number in two fields of
     ``segment``, or with the date as the last field of the segment before (a vertical
-    form's previous row or paragraph: kept in ``doc``)."""
+    form's previous row or paragraph: kept in ``doc``). ``labels`` is what
+    :func:`triggered` said: with only a birth-date label in view, only the segment's
+    last line is looked at (a date there may start a vertical form)."""
     text = segment.text
     pending = doc.pop("_form_birth_date", None)
+    if labels < 2 and pending is None:
+        tail = text.rstrip()
+        cut = tail.rfind("\n") + 1
+        fields = [f._replace(start=f.start + cut, end=f.end + cut) for f in _fields(tail[cut:])]
+        if fields:
+            _keep_birth_date(segment, fields[-1], doc)
+        return
     fields = _fields(text)
     if not fields:
         return
     first = fields[0]
-    if pending is not None and not any(c.isdigit() for c in text[: first.start]):
+    if pending is not None and _DIGIT.search(text, 0, first.start) is None:
         pnr = _person_part(segment, first)
         if pnr is not None and _label(segment, first.start) == "fnr":
             joined = _join(pending[0], pending[1], pnr)
@@ -202,7 +233,15 @@ def find_split(segment: Segment, doc: DocState) -> Iterator[SplitFnr]:
         if joined is not None:
             conf = "high" if label_d == label_p == "fnr" else "medium"
             yield SplitFnr(joined[0], joined[1], conf, p.start, p.end)
-    last = fields[-1]
+    _keep_birth_date(segment, fields[-1], doc)
+
+
+def _keep_birth_date(segment: Segment, last: Field, doc: DocState) -> None:
+    """Keep a labelled birth date that ends the segment for the next segment."""
     date6 = _date_part(segment, last)
-    if date6 is not None and not text[last.end :].strip(" \t\r\n|:") and _label(segment, last.start) == "fnr":
+    if (
+        date6 is not None
+        and not segment.text[last.end :].strip(" \t\r\n|:")
+        and _label(segment, last.start) == "fnr"
+    ):
         doc["_form_birth_date"] = (date6, last.century)

@@ -436,19 +436,21 @@ class IdentifierDetector(Detector):
         text = segment.text
         out: list[Finding] = []
         segment = with_table_header(segment, doc)
+        runs: list[tuple[int, Finding | None]] = []  # bare 11-digit runs, for finish
         for kind, s, e in shared_candidates(text, doc):
             if kind == "tel":
                 continue  # phones are the ContactDetector's; matched here so they never feed an fnr
             f = self._candidate(kind, s, e, segment)
             if f is not None:
                 out.append(f)
-                if kind == "f65" and e - s == 11:
-                    self._column_count(f, segment, s, doc)
-            elif kind == "f65" and e - s == 11:
-                self._column_count(None, segment, s, doc)
-        if triggered(segment):
+            if kind == "f65" and e - s == 11:
+                runs.append((s, f))
+        if runs:
+            _count_columns(runs, segment, doc)
+        labels = triggered(segment)
+        if labels or "_form_birth_date" in doc:
             seen = {f.value for f in out}
-            for x in find_split(segment, doc):
+            for x in find_split(segment, doc, labels):
                 if x.value not in seen:
                     out.append(
                         Finding(
@@ -460,30 +462,9 @@ class IdentifierDetector(Detector):
                             end=x.end,
                         )
                     )
-        elif "_form_birth_date" in doc:
-            del doc["_form_birth_date"]  # only the very next field may complete it
         return out
 
     # -------------------------------------------------------------- document rules
-    def _column_count(self, f: Finding | None, seg: Segment, s: int, doc: DocState) -> None:
-        """Count a bare 11-digit run in its column (see :meth:`finish`): ``f`` is what
-        it became, None when it failed the checks. A fødselsnummer without a label is
-        kept aside for the column test, with whether it sits in source code."""
-        valid = f is not None and f.type == "fodselsnummer"
-        key = _column_key(seg, s)
-        cols = doc.get("_id_columns")
-        if cols is None:
-            cols = doc["_id_columns"] = {}
-        c = cols.get(key)
-        if c is None:
-            c = cols[key] = [0, 0]
-        c[0] += 1
-        if valid:
-            c[1] += 1
-            if f.confidence == "medium":  # type: ignore[union-attr]
-                # medium = no fnr label (a labelled one is high), or a weaker variant
-                doc.setdefault("_id_unlabelled", []).append((f, key, _looks_like_code(seg.text, doc)))
-
     def finish(self, doc: DocState) -> Iterable[Finding]:
         """Lower to ``low`` the unlabelled fødselsnummer that sit in a column or list of
         11-digit numbers most of which fail the checks (payment references, invoice
@@ -611,19 +592,34 @@ DENSITY_MIN = 5
 _COL_DELIMS = ("|", ";", "\t")
 
 
-def _column_key(seg: Segment, s: int) -> tuple[str, int]:
-    """Which column of which table the run at ``s`` stands in: the table's header (the
-    segment's context, cut short) and the number of cell delimiters before it on its
-    line. Lines without delimiters (a list) are column -1 of their header."""
+def _count_columns(runs: list[tuple[int, Finding | None]], seg: Segment, doc: DocState) -> None:
+    """Count the segment's bare 11-digit runs per column (see
+    :meth:`IdentifierDetector.finish`): each as (start, what it became, None when it
+    failed the checks). A column is the table's header (the segment's context, cut
+    short) and the number of cell delimiters before the run on its line (the
+    segment's first delimiter of ``| ; tab``); lines without delimiters (a list) are
+    column -1 of their header. A fødselsnummer at ``medium`` (no fnr label: a labelled
+    one is ``high``; or a weaker variant with one) is kept aside for the test, with
+    whether it sits in source code."""
     text = seg.text
-    line_start = text.rfind("\n", 0, s) + 1
-    col = -1
-    for d in _COL_DELIMS:
-        n = text.count(d, line_start, s)
-        if n:
-            col = n
-            break
-    return seg.context[:120], col
+    head = seg.context[:120]
+    delim = next((d for d in _COL_DELIMS if d in text), "")
+    cols = doc.get("_id_columns")
+    if cols is None:
+        cols = doc["_id_columns"] = {}
+    for s, f in runs:
+        if delim:
+            key = (head, text.count(delim, text.rfind("\n", 0, s) + 1, s) or -1)
+        else:
+            key = (head, -1)
+        c = cols.get(key)
+        if c is None:
+            c = cols[key] = [0, 0]
+        c[0] += 1
+        if f is not None and f.type == "fodselsnummer":
+            c[1] += 1
+            if f.confidence == "medium":
+                doc.setdefault("_id_unlabelled", []).append((f, key, _looks_like_code(text, doc)))
 
 
 _CODE_LINE = re.compile(

@@ -307,6 +307,8 @@ class Hit:
 #: Entries kept in a detector's cache of looked-up words before it is emptied, and the
 #: longest run of words kept (so the cache stays within a few MB).
 _CACHE_MAX = 20_000
+#: Characters on each side of a segment's first hit that its language is read from.
+LANGUAGE_WINDOW = 300
 _CACHE_WORD_CHARS = 100
 
 
@@ -529,8 +531,23 @@ class CategoryDetector(Detector):
             language = doc["category_language"] = DocumentLanguage()
         got = language.feed(text)
         lang: bool | None = None
-        if found:
-            lang = language_decide(*(got or language_counts(text))[:2])
+        if (
+            found
+            and not language.surely_norwegian()
+            and (
+                got is not None
+                or any(
+                    terms.get((t.type, t.term)) is None or terms[t.type, t.term].norwegian is not True
+                    for t, _s, _e in found
+                )
+            )
+        ):
+            # (A term already seen in Norwegian text needs no second test.) A long
+            # segment is judged by the text around its first hit.
+            if got is None:
+                a = max(0, found[0][1] - LANGUAGE_WINDOW)
+                got = language_counts(text[a : found[0][2] + LANGUAGE_WINDOW])
+            lang = language_decide(got[0], got[1])
         for t, s, e in found:
             h = terms.get((t.type, t.term))
             if h is None:
