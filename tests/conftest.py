@@ -4,4 +4,5 @@ pytest_plugins = [
     "servers.identifiers",
     "servers.samba",
     "servers.dovecot",
+    "servers.postgres",
 ]

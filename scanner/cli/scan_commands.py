@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
 from typing import Any
 
@@ -22,7 +21,7 @@ from pvscan.cli.options import (
 )
 from pvscan.cli.progress import Progress
 from pvscan.engine.manager import make_plugin_manager, plugin_list
-from pvscan.inventory import Inventory
+from pvscan.inventory import DatabaseErrors, Inventory, display_target
 from pvscan.model import Settings
 from pvscan.scan import ScanInterrupted, ScanLocked, normalise_root
 from pvscan.scan import scan as run_scan
@@ -146,9 +145,9 @@ def scan(
         progress.done()
         click.echo(t("scan.interrupted", error=exc), err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except (sqlite3.Error, OSError) as exc:
+    except (*DatabaseErrors, OSError) as exc:
         progress.done()
-        click.echo(t("scan.dberror", db=dbp, error=exc), err=True)
+        click.echo(t("scan.dberror", db=display_target(dbp), error=exc), err=True)
         sys.exit(EXIT_FATAL)
     progress.done()
     sd = summary.as_dict()
@@ -190,7 +189,7 @@ def _print_summary(s: dict[str, Any], db: str, to_stderr: bool) -> None:
         echo(t("summary.none"))
     if s["problems"]:
         echo(t("summary.problems", problems=s["problems"]))
-    echo(t("summary.db", db=db))
+    echo(t("summary.db", db=display_target(db)))
 
 
 @click.command()

@@ -9,7 +9,6 @@ This is the library API the CLI is a thin layer over::
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import signal
@@ -26,13 +25,9 @@ from pvscan.engine.pool import CRASH_PREFIX, INHERITED_FDS_TO_CLOSE, WorkerPool,
 from pvscan.engine.process import _ENGINES, Engine
 from pvscan.identity import masking
 from pvscan.interfaces import Source
-from pvscan.inventory import Inventory, path_keys
+from pvscan.inventory import Inventory, is_postgres, path_keys, scan_lock
 from pvscan.model import Entry, ItemRef, ItemResult, Settings, WalkError
 from pvscan.util.paths import data_dir
-
-
-class ScanLocked(RuntimeError):
-    """Another scan is writing to the same inventory."""
 
 
 class ScanInterrupted(RuntimeError):
@@ -65,45 +60,23 @@ class ScanSummary:
 
 
 class ScanLock:
-    """An exclusive lock next to the inventory (``<db>.lock``), held for the scan.
+    """The inventory's scan lock (a ``flock`` beside an SQLite file, an advisory lock in
+    PostgreSQL), held for the scan. Both end with the process that holds them, so a
+    scan killed with ``kill -9`` never leaves a stale lock behind."""
 
-    ``flock`` is released by the kernel when the process dies, so a scan killed with
-    ``kill -9`` never leaves a stale lock behind.
-    """
-
-    def __init__(self, db_path: str):
-        self.path = db_path + ".lock"
-        self.fd: int | None = None
+    def __init__(self, db: str):
+        self.lock = scan_lock(db)
+        self.fds: list[int] = []
 
     def __enter__(self) -> ScanLock:
-        # The lock is taken before the inventory exists: create its folder (owner-only).
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), mode=0o700, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = ""
-            try:
-                holder = os.read(self.fd, 100).decode(errors="replace").strip()
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = None
-            raise ScanLocked(
-                f"another pvscan scan is using {self.path[:-5]}" + (f" (pid {holder})" if holder else "")
-            ) from None
-        os.ftruncate(self.fd, 0)
-        os.write(self.fd, str(os.getpid()).encode())
+        self.fds = self.lock.acquire()
         # Forked workers close it, so a worker can never hold the lock on its own.
-        INHERITED_FDS_TO_CLOSE.add(self.fd)
+        INHERITED_FDS_TO_CLOSE.update(self.fds)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            INHERITED_FDS_TO_CLOSE.discard(self.fd)
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
+        INHERITED_FDS_TO_CLOSE.difference_update(self.fds)
+        self.lock.release()
 
 
 def settings_dict(settings: Settings) -> dict[str, Any]:
@@ -142,8 +115,13 @@ def scan(
     # SIGTERM at any moment (also during the final bookkeeping) ends as "interrupted",
     # exit 130, and the next run resumes, never as a bare kill by the signal.
     stop = _StopFlag()
+    inv_fd: int | None = None
     try:
         with stop, ScanLock(db), Inventory(db) as inv:
+            # A forked worker must not share (or, on exit, close) the database session.
+            inv_fd = inv.fileno()
+            if inv_fd is not None:
+                INHERITED_FDS_TO_CLOSE.add(inv_fd)
             scan_id, resumed = inv.start_scan(
                 roots, settings.signature(), settings_dict(settings), plugin_versions(engine), full
             )
@@ -202,6 +180,8 @@ def scan(
                 },
             )
     finally:
+        if inv_fd is not None:
+            INHERITED_FDS_TO_CLOSE.discard(inv_fd)
         # no global state left behind: the next scan (or test) builds its own
         if previous is None:
             _ENGINES.pop(settings, None)
@@ -217,7 +197,7 @@ def scan(
 def own_files_excluded(settings: Settings, db: str) -> Settings:
     """Never scan pvscan's own inventory (and its WAL) or key: scanning a home folder
     that holds the default inventory would read the database while writing it."""
-    own = (os.path.abspath(db) + "*", str(data_dir()))
+    own = (str(data_dir()),) if is_postgres(db) else (os.path.abspath(db) + "*", str(data_dir()))
     if all(p in settings.exclude for p in own):
         return settings
     return replace(settings, exclude=tuple(dict.fromkeys(settings.exclude + own)))
