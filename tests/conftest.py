@@ -5,4 +5,5 @@ pytest_plugins = [
     "servers.samba",
     "servers.dovecot",
     "servers.postgres",
+    "servers.rabbitmq",
 ]

@@ -21,6 +21,7 @@ from pvscan.cli.options import (
 )
 from pvscan.cli.progress import Progress
 from pvscan.engine.manager import make_plugin_manager, plugin_list
+from pvscan.engine.remote import WorkersRefused
 from pvscan.inventory import DatabaseErrors, Inventory, display_target
 from pvscan.model import Settings
 from pvscan.scan import ScanInterrupted, ScanLocked, normalise_root
@@ -91,6 +92,20 @@ from pvscan.workflows.find import find as run_find
     help="MiB one worker may use before its file is given up.",
 )
 @click.option("--log", "log_file", type=click.Path(dir_okay=False), help="Append JSON log records to FILE.")
+@click.option(
+    "--broker",
+    envvar="PVSCAN_BROKER",
+    metavar="URL",
+    help="Have `pvscan worker` processes read the items, through this RabbitMQ broker "
+    "(amqp://…; default: $PVSCAN_BROKER). This process walks and writes the inventory.",
+)
+@click.option(
+    "--batch",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Items per task sent to the workers (with --broker).",
+)
 def scan(
     paths: tuple[str, ...],
     db: str | None,
@@ -108,6 +123,8 @@ def scan(
     time_limit: float,
     memory_limit: int,
     log_file: str | None,
+    broker: str | None,
+    batch: int,
 ) -> None:
     """Scan folders, shares (smb://…) or mailboxes (imaps://…) for personal data.
 
@@ -137,7 +154,16 @@ def scan(
             log.flush()
 
     try:
-        summary = run_scan(roots, dbp, settings=settings, workers=workers, full=full, progress=on_progress)
+        summary = run_scan(
+            roots,
+            dbp,
+            settings=settings,
+            workers=workers,
+            full=full,
+            progress=on_progress,
+            broker=broker,
+            batch=batch,
+        )
     except ScanLocked as exc:
         click.echo(t("scan.locked", error=exc), err=True)
         sys.exit(EXIT_LOCKED)
@@ -145,6 +171,10 @@ def scan(
         progress.done()
         click.echo(t("scan.interrupted", error=exc), err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except WorkersRefused as exc:
+        progress.done()
+        click.echo(t("scan.refused", error=exc), err=True)
+        sys.exit(EXIT_FATAL)
     except (*DatabaseErrors, OSError) as exc:
         progress.done()
         click.echo(t("scan.dberror", db=display_target(dbp), error=exc), err=True)

@@ -23,6 +23,7 @@ from pvscan import __version__
 from pvscan.engine.manager import make_plugin_manager
 from pvscan.engine.pool import CRASH_PREFIX, INHERITED_FDS_TO_CLOSE, WorkerPool, run_inline
 from pvscan.engine.process import _ENGINES, Engine
+from pvscan.engine.remote import BrokerLost, RemoteRunner
 from pvscan.identity import masking
 from pvscan.interfaces import Source
 from pvscan.inventory import Inventory, is_postgres, path_keys, scan_lock
@@ -93,6 +94,8 @@ def scan(
     progress: Callable[[dict[str, Any]], None] | None = None,
     batch_seconds: float = 1.0,
     batch_items: int = 200,
+    broker: str | None = None,
+    batch: int = 8,
 ) -> ScanSummary:
     """Scan ``roots`` into the inventory at ``db`` and return the summary.
 
@@ -100,6 +103,12 @@ def scan(
     signature (plugin versions, settings) are unchanged is not read again. ``full``
     reads everything. Raises :class:`ScanLocked` if another scan holds the inventory,
     :class:`ScanInterrupted` on SIGINT/SIGTERM (after committing what is done).
+
+    With ``broker`` (``amqp://…``) the items are read by ``pvscan worker`` processes on
+    any number of machines, ``batch`` references per task; this process stays the walker
+    and the single writer. A broker that goes away ends the scan as interrupted (the same
+    command resumes); :class:`~pvscan.engine.remote.WorkersRefused` when no worker of this
+    pvscan version and plugin set takes the work.
     """
     settings = own_files_excluded(settings or Settings(), db)
     roots = [normalise_root(r) for r in roots]
@@ -130,6 +139,7 @@ def scan(
                 inv.clear_walk_errors(scan_id)
             inv.begin_seen()
             keep: list[str] = []
+            lost = ""
             started = time.monotonic()
             try:
                 with inv.bulk_load():
@@ -147,9 +157,14 @@ def scan(
                         batch_seconds,
                         batch_items,
                         keep,
+                        broker,
+                        batch,
                     )
             except _Stopped:
                 summary.interrupted = True
+            except BrokerLost as exc:
+                summary.interrupted = True
+                lost = str(exc)
             summary.elapsed = time.monotonic() - started
             if not summary.interrupted:
                 summary.gone = inv.mark_gone(scan_id, roots, keep=keep)
@@ -159,7 +174,8 @@ def scan(
                 summary.interrupted = True
                 inv.commit()
                 inv.finish_scan(scan_id, "interrupted", {})
-                raise ScanInterrupted(f"scan {scan_id} interrupted; run the same scan again to resume")
+                why = f" ({lost})" if lost else ""
+                raise ScanInterrupted(f"scan {scan_id} interrupted{why}; run the same scan again to resume")
             for root in roots:
                 kept = engine.source_for(root).saved_state(root)
                 if kept is not None:
@@ -274,6 +290,8 @@ def _run(
     batch_seconds: float,
     batch_items: int,
     keep: list[str],
+    broker: str | None = None,
+    batch: int = 8,
 ) -> None:
     """Walk, skip the unchanged, read the rest, store results in batches.
 
@@ -347,8 +365,12 @@ def _run(
     def should_stop() -> bool:
         return stop.set
 
-    if workers <= 0:
-        results: Iterator[ItemResult] = run_inline(settings, to_read(), should_stop=should_stop)
+    if broker:
+        results: Iterator[ItemResult] = RemoteRunner(broker, settings, batch=batch).run(
+            to_read(), should_stop=should_stop
+        )
+    elif workers <= 0:
+        results = run_inline(settings, to_read(), should_stop=should_stop)
     else:
         results = WorkerPool(settings, workers).run(to_read(), should_stop=should_stop)
     try:
