@@ -15,7 +15,8 @@ db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Inventory database (SQLite). Default: $PVSCAN_HOME/inventory.sqlite, else ~/.local/share/pvscan/inventory.sqlite.",
+    help="Inventory: an SQLite file, or postgresql://user@host/dbname. Default: $PVSCAN_DB, else "
+    "$PVSCAN_HOME/inventory.sqlite, else ~/.local/share/pvscan/inventory.sqlite.",
 )
 
 

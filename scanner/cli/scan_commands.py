@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
 from typing import Any
 
@@ -22,7 +21,8 @@ from pvscan.cli.options import (
 )
 from pvscan.cli.progress import Progress
 from pvscan.engine.manager import make_plugin_manager, plugin_list
-from pvscan.inventory import Inventory
+from pvscan.engine.remote import WorkersRefused
+from pvscan.inventory import DatabaseErrors, Inventory, display_target
 from pvscan.model import Settings
 from pvscan.scan import ScanInterrupted, ScanLocked, normalise_root
 from pvscan.scan import scan as run_scan
@@ -92,6 +92,20 @@ from pvscan.workflows.find import find as run_find
     help="MiB one worker may use before its file is given up.",
 )
 @click.option("--log", "log_file", type=click.Path(dir_okay=False), help="Append JSON log records to FILE.")
+@click.option(
+    "--broker",
+    envvar="PVSCAN_BROKER",
+    metavar="URL",
+    help="Have `pvscan worker` processes read the items, through this RabbitMQ broker "
+    "(amqp://…; default: $PVSCAN_BROKER). This process walks and writes the inventory.",
+)
+@click.option(
+    "--batch",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Items per task sent to the workers (with --broker).",
+)
 def scan(
     paths: tuple[str, ...],
     db: str | None,
@@ -109,6 +123,8 @@ def scan(
     time_limit: float,
     memory_limit: int,
     log_file: str | None,
+    broker: str | None,
+    batch: int,
 ) -> None:
     """Scan folders, shares (smb://…) or mailboxes (imaps://…) for personal data.
 
@@ -138,7 +154,16 @@ def scan(
             log.flush()
 
     try:
-        summary = run_scan(roots, dbp, settings=settings, workers=workers, full=full, progress=on_progress)
+        summary = run_scan(
+            roots,
+            dbp,
+            settings=settings,
+            workers=workers,
+            full=full,
+            progress=on_progress,
+            broker=broker,
+            batch=batch,
+        )
     except ScanLocked as exc:
         click.echo(t("scan.locked", error=exc), err=True)
         sys.exit(EXIT_LOCKED)
@@ -146,9 +171,13 @@ def scan(
         progress.done()
         click.echo(t("scan.interrupted", error=exc), err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except (sqlite3.Error, OSError) as exc:
+    except WorkersRefused as exc:
         progress.done()
-        click.echo(t("scan.dberror", db=dbp, error=exc), err=True)
+        click.echo(t("scan.refused", error=exc), err=True)
+        sys.exit(EXIT_FATAL)
+    except (*DatabaseErrors, OSError) as exc:
+        progress.done()
+        click.echo(t("scan.dberror", db=display_target(dbp), error=exc), err=True)
         sys.exit(EXIT_FATAL)
     progress.done()
     sd = summary.as_dict()
@@ -193,7 +222,7 @@ def _print_summary(s: dict[str, Any], db: str, to_stderr: bool) -> None:
     skipped = s.get("skipped") or {}
     if skipped:
         echo(t("summary.skipped", program=skipped.get("program", 0), media=skipped.get("media", 0)))
-    echo(t("summary.db", db=db))
+    echo(t("summary.db", db=display_target(db)))
 
 
 @click.command()

@@ -6,7 +6,29 @@ need, returned as named rows. Nothing outside this package writes SQL or reads a
 column position; that is what lets another database sit behind the same interface.
 """
 
-from pvscan.inventory.keys import now_iso, path_key, path_keys, roots_key, under_roots
-from pvscan.inventory.store import Inventory, ItemRow
+from pvscan.inventory.keys import (
+    ScanLocked,
+    display_target,
+    is_postgres,
+    now_iso,
+    path_key,
+    path_keys,
+    roots_key,
+    under_roots,
+)
+from pvscan.inventory.store import DatabaseErrors, Inventory, ItemRow, scan_lock
 
-__all__ = ["Inventory", "ItemRow", "now_iso", "path_key", "path_keys", "roots_key", "under_roots"]
+__all__ = [
+    "DatabaseErrors",
+    "Inventory",
+    "ItemRow",
+    "ScanLocked",
+    "display_target",
+    "is_postgres",
+    "now_iso",
+    "path_key",
+    "path_keys",
+    "roots_key",
+    "scan_lock",
+    "under_roots",
+]

@@ -39,8 +39,29 @@ def under_roots(roots: Iterable[str]) -> tuple[str, list[Any]]:
     for r in roots:
         p = path_key(r.rstrip("/") or "/")
         if p == b"/":
-            conds.append("1")
+            conds.append("1=1")
             continue
         conds.append("(path=? OR (path>=? AND path<?))")
         args += [p, p + b"/", p + b"0"]
-    return " OR ".join(conds) or "0", args
+    return " OR ".join(conds) or "1=0", args
+
+
+class ScanLocked(RuntimeError):
+    """Another scan is writing to the same inventory."""
+
+
+def is_postgres(target: str) -> bool:
+    """Whether an inventory target names a PostgreSQL database rather than a file."""
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def display_target(target: str) -> str:
+    """The inventory target as it may be shown or logged: a URL without its password."""
+    if not is_postgres(target):
+        return target
+    scheme, _, rest = target.partition("://")
+    auth, at, host = rest.rpartition("@")
+    if not at:
+        return target
+    user = auth.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}" if user else f"{scheme}://{host}"

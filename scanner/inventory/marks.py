@@ -9,20 +9,16 @@ everywhere"; :meth:`Marks.apply_exceptions` drops matching rows before they are 
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 
 class Marks:
     """Mixed into :class:`~pvscan.inventory.store.Inventory` (``self.db`` is its connection)."""
 
-    db: sqlite3.Connection
+    db: Any
 
     def has_table(self, name: str) -> bool:
-        return (
-            self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
-            is not None
-        )
+        raise NotImplementedError  # the backend's question: see Inventory.has_table
 
     def apply_exceptions(self, item_path: bytes, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Drop finding rows (as built by ``store_result``; the hash is column 4) whose
@@ -31,10 +27,7 @@ class Marks:
             return rows
         # Almost every inventory has no exceptions: one cheap probe per item instead of
         # a look-up of every hash the item holds.
-        try:
-            if self.db.execute("SELECT 1 FROM exceptions LIMIT 1").fetchone() is None:
-                return rows
-        except sqlite3.OperationalError:  # an inventory from before the workflows (schema 1)
+        if self.db.execute("SELECT 1 FROM exceptions LIMIT 1").fetchone() is None:
             return rows
         hashes = {r[4] for r in rows}
         marks = ",".join("?" * len(hashes))
@@ -63,15 +56,15 @@ class Marks:
         agree before the next scan. One transaction."""
         with self.transaction() as db:  # type: ignore[attr-defined]
             db.execute(
-                """INSERT INTO reviews(path, hash, status, reason, user, at) VALUES(?,?,?,?,?,?)
+                """INSERT INTO reviews(path, hash, status, reason, "user", at) VALUES(?,?,?,?,?,?)
                    ON CONFLICT(path, hash) DO UPDATE SET status=excluded.status, reason=excluded.reason,
-                   user=excluded.user, at=excluded.at""",
+                   "user"=excluded."user", at=excluded.at""",
                 (key, value_hash, status, reason, user, at),
             )
             if not exception:
                 return
             db.execute(
-                "INSERT INTO exceptions(hash, path, reason, user, at) VALUES(?,?,?,?,?)",
+                'INSERT INTO exceptions(hash, path, reason, "user", at) VALUES(?,?,?,?,?)',
                 (value_hash, None if everywhere else key, reason, user, at),
             )
             if everywhere:
@@ -91,7 +84,7 @@ class Marks:
             for r in self.db.execute("SELECT path, hash, status, reason FROM reviews")
         }
 
-    def exception_rows(self) -> list[sqlite3.Row]:
+    def exception_rows(self) -> list[Any]:
         if not self.has_table("exceptions"):
             return []
         return list(self.db.execute("SELECT * FROM exceptions ORDER BY id"))
@@ -99,8 +92,8 @@ class Marks:
     def set_keep_mark(self, key: bytes, reason: str, user: str, at: str, until: str | None) -> None:
         with self.transaction() as db:  # type: ignore[attr-defined]
             db.execute(
-                """INSERT INTO keep_marks(path, reason, user, at, until) VALUES(?,?,?,?,?)
-                   ON CONFLICT(path) DO UPDATE SET reason=excluded.reason, user=excluded.user, at=excluded.at,
+                """INSERT INTO keep_marks(path, reason, "user", at, until) VALUES(?,?,?,?,?)
+                   ON CONFLICT(path) DO UPDATE SET reason=excluded.reason, "user"=excluded."user", at=excluded.at,
                    until=excluded.until""",
                 (key, reason, user, at, until),
             )
@@ -109,6 +102,6 @@ class Marks:
         with self.transaction() as db:  # type: ignore[attr-defined]
             return db.execute("DELETE FROM keep_marks WHERE path=?", (key,)).rowcount > 0
 
-    def keep_mark_rows(self) -> list[sqlite3.Row]:
+    def keep_mark_rows(self) -> list[Any]:
         """Every keep mark: ``path`` (key), ``reason``, ``until``."""
         return list(self.db.execute("SELECT path, reason, until FROM keep_marks"))

@@ -8,7 +8,6 @@ database backend implements the same small set.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,10 +17,11 @@ from pvscan.inventory.keys import under_roots
 class Queries:
     """Mixed into :class:`~pvscan.inventory.store.Inventory` (``self.db`` is its connection)."""
 
-    db: sqlite3.Connection
+    db: Any
+    readonly: bool
 
     # ---------------------------------------------------------------- scans
-    def scan_rows(self) -> list[sqlite3.Row]:
+    def scan_rows(self) -> list[Any]:
         """Every scan, oldest first."""
         return list(self.db.execute("SELECT * FROM scans ORDER BY id"))
 
@@ -42,16 +42,16 @@ class Queries:
         }
 
     # ---------------------------------------------------------------- items and findings
-    def item_row(self, item_id: int) -> sqlite3.Row | None:
+    def item_row(self, item_id: int) -> Any:
         return self.db.execute("SELECT * FROM items WHERE id=?", (item_id,)).fetchone()
 
-    def live_items(self) -> Iterator[sqlite3.Row]:
+    def live_items(self) -> Iterator[Any]:
         """Every item not gone, by display name."""
         yield from self.db.execute("SELECT * FROM items WHERE status!='gone' ORDER BY display")
 
-    def all_findings(self) -> Iterator[sqlite3.Row]:
+    def all_findings(self) -> Iterator[Any]:
         """Every finding, grouped by item (in item id order)."""
-        yield from self.db.execute("SELECT * FROM findings ORDER BY item_id, inner, id")
+        yield from self.db.execute('SELECT * FROM findings ORDER BY item_id, "inner", id')
 
     def finding_inners(self, item_id: int, types: tuple[str, ...]) -> list[str]:
         """The inner items of one item that hold findings of ``types``."""
@@ -59,12 +59,12 @@ class Queries:
         return [
             r["inner"]
             for r in self.db.execute(
-                f"SELECT inner FROM findings WHERE item_id=? AND type IN ({marks})", (item_id, *types)
+                f'SELECT "inner" FROM findings WHERE item_id=? AND type IN ({marks})', (item_id, *types)
             )
         ]
 
     # ---------------------------------------------------------------- coverage
-    def unscannable_under(self, roots: list[str]) -> list[sqlite3.Row]:
+    def unscannable_under(self, roots: list[str]) -> list[Any]:
         """Items of these roots that could not be read: ``display``, ``reason``."""
         marks = ",".join("?" * len(roots))
         return list(
@@ -74,13 +74,13 @@ class Queries:
             )
         )
 
-    def partly_read_under(self, roots: list[str]) -> list[sqlite3.Row]:
+    def partly_read_under(self, roots: list[str]) -> list[Any]:
         """Parts of readable items that could not be read: ``display``, ``inner``,
         ``reason``, ``category``."""
         marks = ",".join("?" * len(roots))
         return list(
             self.db.execute(
-                f"""SELECT i.display, p.inner, p.reason, p.category FROM problems p JOIN items i ON i.id=p.item_id
+                f"""SELECT i.display, p."inner", p.reason, p.category FROM problems p JOIN items i ON i.id=p.item_id
                     WHERE i.root IN ({marks}) AND i.status='ok' ORDER BY i.display""",
                 roots,
             )
@@ -157,8 +157,11 @@ class Queries:
             "findings": findings,
             "skipped": skipped,
         }
+        if self.readonly:  # a reader computes; the next writer keeps the cache
+            return out
         with self.transaction():  # type: ignore[attr-defined]
             self.db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, json.dumps({"fp": fp, **out}))
+                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, json.dumps({"fp": fp, **out})),
             )
         return out

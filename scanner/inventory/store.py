@@ -22,17 +22,31 @@ import getpass
 import json
 import os
 import socket
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from pvscan.inventory.keys import now_iso, path_key, roots_key, under_roots
+from pvscan.inventory.keys import is_postgres, now_iso, path_key, roots_key, under_roots
 from pvscan.inventory.marks import Marks
+from pvscan.inventory.postgres import ERRORS as PG_ERRORS
+from pvscan.inventory.postgres import PgConnection, PgLock, PostgresBackend
 from pvscan.inventory.queries import Queries
-from pvscan.inventory.schema import MIGRATIONS, SCHEMA_VERSION
+from pvscan.inventory.sqlite import ERRORS as SQLITE_ERRORS
+from pvscan.inventory.sqlite import SqliteBackend, SqliteLock
 from pvscan.model import ItemResult
-from pvscan.util.paths import create_private
+
+#: What a broken, unreachable or locked database raises, whichever the backend.
+DatabaseErrors: tuple[type[BaseException], ...] = SQLITE_ERRORS + PG_ERRORS
+
+
+def backend_for(target: str) -> SqliteBackend | PostgresBackend:
+    return PostgresBackend(target) if is_postgres(target) else SqliteBackend(target)
+
+
+def scan_lock(target: str) -> SqliteLock | PgLock:
+    """The lock one scan holds on an inventory for its whole run (``acquire`` /
+    ``release``), taken before the inventory is opened."""
+    return backend_for(target).lock()
 
 
 class ItemRow(NamedTuple):
@@ -56,56 +70,18 @@ class ItemRow(NamedTuple):
 
 
 class Inventory(Marks, Queries):
-    """A connection to one inventory database. Not shared between processes."""
+    """A connection to one inventory: an SQLite file, or a PostgreSQL database when
+    ``target`` is a ``postgresql://`` URL. Not shared between processes."""
 
-    def __init__(self, path: str | os.PathLike[str], readonly: bool = False):
-        self.path = os.fspath(path)
+    def __init__(self, target: str | os.PathLike[str], readonly: bool = False):
+        self.path = os.fspath(target)
+        self.readonly = readonly
         #: Id of the item the last :meth:`store_result` wrote.
         self.last_item_id = 0
         self._protect: tuple[Any, Callable[[str, str], tuple[str, str]]] | None = None
-        if not readonly and not os.path.exists(self.path):
-            parent = os.path.dirname(os.path.abspath(self.path))
-            os.makedirs(parent, exist_ok=True)
-            create_private(self.path)
-        if readonly:
-            if not os.path.exists(self.path):
-                raise FileNotFoundError(f"no inventory at {self.path}: run `pvscan scan` first")
-            uri = "file:" + os.path.abspath(self.path) + "?mode=ro"
-            self.db = sqlite3.connect(uri, uri=True, timeout=30)
-        else:
-            self.db = sqlite3.connect(self.path, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys=ON")
-        if not readonly:
-            old_umask = os.umask(0o077)  # WAL and SHM files are created owner-only too
-            try:
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")
-                self._migrate()
-            finally:
-                os.umask(old_umask)
-
-    # ---------------------------------------------------------------- schema
-    def _migrate(self) -> None:
-        try:
-            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        except sqlite3.OperationalError:  # a new database: no meta table yet
-            row = None
-        if row is not None and int(row[0]) == SCHEMA_VERSION:
-            # Up to date: no schema script and no write on every open (a nightly re-scan
-            # of an unchanged share is mostly fixed costs like this). Only the hash index
-            # a first scan builds at its end (``bulk_load``) may be missing after a kill.
-            self.db.execute("CREATE INDEX IF NOT EXISTS findings_hash ON findings(hash)")
-            return
-        self.db.executescript(MIGRATIONS[1])
-        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        current = int(row[0]) if row else 0
-        for version in sorted(v for v in MIGRATIONS if v > max(current, 1)):
-            self.db.executescript(MIGRATIONS[version])
-        self.db.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
-        self.db.commit()
+        self._seen = False
+        self.backend: SqliteBackend | PostgresBackend = backend_for(self.path)
+        self.db: Any = self.backend.connect(readonly)
 
     def close(self) -> None:
         self.db.close()
@@ -120,8 +96,15 @@ class Inventory(Marks, Queries):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def fileno(self) -> int | None:
+        """The connection's socket (PostgreSQL), which a forked worker must close."""
+        return self.db.fileno() if isinstance(self.db, PgConnection) else None
+
+    def has_table(self, name: str) -> bool:
+        return self.backend.has_table(self.db, name)
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         try:
             yield self.db
             self.db.commit()
@@ -150,7 +133,8 @@ class Inventory(Marks, Queries):
             user = ""
         with self.transaction():
             cur = self.db.execute(
-                "INSERT INTO scans(roots, settings_sig, settings, plugins, started, status, host, user, full) VALUES(?,?,?,?,?,?,?,?,?)",
+                'INSERT INTO scans(roots, settings_sig, settings, plugins, started, status, host, "user", "full") '
+                "VALUES(?,?,?,?,?,?,?,?,?) RETURNING id",
                 (
                     key,
                     settings_sig,
@@ -163,7 +147,8 @@ class Inventory(Marks, Queries):
                     int(full),
                 ),
             )
-        return int(cur.lastrowid or 0), False
+            scan_id = int(cur.fetchone()[0])
+        return scan_id, False
 
     def finish_scan(self, scan_id: int, status: str, counts: dict[str, int]) -> None:
         cols = ", ".join(f"{k}=?" for k in counts)
@@ -173,7 +158,7 @@ class Inventory(Marks, Queries):
                 (status, now_iso(), *counts.values(), scan_id),
             )
 
-    def scan(self, scan_id: int) -> sqlite3.Row | None:
+    def scan(self, scan_id: int) -> Any:
         return self.db.execute("SELECT * FROM scans WHERE id=?", (scan_id,)).fetchone()
 
     # ---------------------------------------------------------------- source state
@@ -185,7 +170,8 @@ class Inventory(Marks, Queries):
     def save_source_state(self, root: str, state: str, scan_id: int) -> None:
         with self.transaction():
             self.db.execute(
-                "INSERT OR REPLACE INTO source_state(root, state, scan_id, at) VALUES(?,?,?,?)",
+                "INSERT INTO source_state(root, state, scan_id, at) VALUES(?,?,?,?) ON CONFLICT(root) "
+                "DO UPDATE SET state=excluded.state, scan_id=excluded.scan_id, at=excluded.at",
                 (root, state, scan_id, now_iso()),
             )
 
@@ -217,23 +203,21 @@ class Inventory(Marks, Queries):
         cond = "status!='gone' AND sig=?"
         args: list[Any] = [sig]
         if reveal:
-            cond += " AND revealed"
+            cond += " AND revealed<>0"
         if stored_in is not None:
             cond += " AND last_seen=?"
             args.append(stored_in)
-        cur = self.db.cursor()
-        cur.row_factory = None  # plain tuples: a re-scan's hot path
+        rows = self.backend.plain_rows  # plain tuples: a re-scan's hot path
         cols = "path, id, size, mtime_ns, file_id"
         if all(a < b for a, b in zip(keys, keys[1:], strict=False)):
             sql = f"SELECT {cols} FROM items WHERE path BETWEEN ? AND ? AND {cond}"
-            out = {r[0]: r for r in cur.execute(sql, (keys[0], keys[-1], *args))}
+            out = {r[0]: r for r in rows(self.db, sql, (keys[0], keys[-1], *args))}
         else:
             out = {}
             for i in range(0, len(keys), 900):  # under SQLite's variable limit everywhere
                 part = keys[i : i + 900]
                 sql = f"SELECT {cols} FROM items WHERE path IN ({','.join('?' * len(part))}) AND {cond}"
-                out.update((r[0], r) for r in cur.execute(sql, (*part, *args)))
-        cur.close()
+                out.update((r[0], r) for r in rows(self.db, sql, (*part, *args)))
         return out
 
     # ---------------------------------------------------------------- seen set
@@ -243,18 +227,12 @@ class Inventory(Marks, Queries):
         A TEMP table lives outside the WAL (no fsync, nothing for readers to see) and
         on disk, so it does not grow the process with the size of the share. It only
         needs to last one process: a resumed scan walks the whole tree again."""
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS seen(id INTEGER PRIMARY KEY)")
-        self.db.execute("DELETE FROM temp.seen")
+        self.backend.begin_seen(self.db)
+        self._seen = True
 
     def add_seen(self, ids: list[int]) -> None:
-        """Add walked item ids to the seen set: one statement per chunk (a JSON array
-        unpacked by SQLite), a few times cheaper than one ``INSERT`` per id."""
-        try:
-            self.db.execute(
-                "INSERT OR IGNORE INTO temp.seen(id) SELECT value FROM json_each(?)", (json.dumps(ids),)
-            )
-        except sqlite3.OperationalError:  # an SQLite built without JSON support
-            self.db.executemany("INSERT OR IGNORE INTO temp.seen(id) VALUES(?)", [(i,) for i in ids])
+        """Add walked item ids to the seen set (one statement per chunk)."""
+        self.backend.add_seen(self.db, ids)
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -265,7 +243,7 @@ class Inventory(Marks, Queries):
         during the first scan is an insert at a random place of a growing B-tree: a third
         of the coordinator's storing time on the dev corpus (321k findings: 2.5 s), while
         building it afterwards takes 0.4 s. A scan killed in between loses nothing: every
-        writable open recreates a missing index (:meth:`_migrate`), and a search meanwhile
+        writable open recreates a missing index (the backend's ``migrate``), and a search meanwhile
         is only slower, not wrong. Later scans, which add to a filled inventory, keep the
         index as it is."""
         empty = self.db.execute("SELECT 1 FROM findings LIMIT 1").fetchone() is None
@@ -328,10 +306,10 @@ class Inventory(Marks, Queries):
             cur = self.db.execute(
                 """INSERT INTO items(display, root, source, size, mtime_ns, file_id, owner, uid, gid, mode, kind, extractor,
                    sig, status, reason, inner_items, revealed, last_seen, scanned_in, scanned_at, elapsed, path, first_seen, changed_in)
-                   VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
                 (*values, key, scan_id, scan_id),
             )
-            item_id = int(cur.lastrowid or 0)
+            item_id = int(cur.fetchone()[0])
             change = "new"
         else:
             item_id = int(old[0])
@@ -352,18 +330,19 @@ class Inventory(Marks, Queries):
 
         rows = self.apply_exceptions(key, rows)
         self.db.executemany(
-            """INSERT INTO findings(item_id, inner, type, masked, hash, location, confidence, detector, variant, alt_type, count, value)
+            """INSERT INTO findings(item_id, "inner", type, masked, hash, location, confidence, detector, variant, alt_type, count, value)
                VALUES(?,?,?,?,?,?,?,?,?,?,?,?)""",
             rows,
         )
         self.db.executemany(
-            "INSERT INTO problems(item_id, inner, reason, category) VALUES(?,?,?,?)",
+            'INSERT INTO problems(item_id, "inner", reason, category) VALUES(?,?,?,?)',
             [(item_id, p.item, p.reason, p.reason.split(":", 1)[0]) for p in res.problems],
         )
         self.last_item_id = item_id
         if change != "rescanned":
             self.db.execute(
-                "INSERT OR REPLACE INTO changes(scan_id, item_id, change) VALUES(?,?,?)",
+                "INSERT INTO changes(scan_id, item_id, change) VALUES(?,?,?) "
+                "ON CONFLICT(scan_id, item_id) DO UPDATE SET change=excluded.change",
                 (scan_id, item_id, change),
             )
         return change
@@ -436,20 +415,18 @@ class Inventory(Marks, Queries):
     def mark_gone(self, scan_id: int, roots: list[str], keep: Iterable[str] = ()) -> int:
         """Items under ``roots`` this run did not walk are gone (deleted or moved).
 
-        Uses the ``temp.seen`` set of :meth:`begin_seen` when there is one (else
+        Uses the ``seen`` set of :meth:`begin_seen` when there is one (else
         ``last_seen``). Paths in ``keep`` and everything below them are spared: a
         folder the walker could not list this time (permissions, a flaky share) is not
         evidence that its files were deleted. Set-based SQL, so a night where a whole
         department's folder moved costs a few statements, not one per file."""
-        has_seen = (
-            self.db.execute("SELECT 1 FROM sqlite_temp_master WHERE name='seen'").fetchone() is not None
-        )
+        has_seen = self._seen
         # By path, not by the ``root`` column: an item last stored by a scan of a
         # sub-folder is still under this root.
         under, args = under_roots(roots)
         cond = f"({under}) AND status!='gone'"
         if has_seen:
-            cond += " AND id NOT IN (SELECT id FROM temp.seen) AND (last_seen IS NULL OR last_seen<?)"
+            cond += " AND id NOT IN (SELECT id FROM seen) AND (last_seen IS NULL OR last_seen<?)"
         else:
             cond += " AND (last_seen IS NULL OR last_seen<?)"
         args.append(scan_id)
@@ -458,23 +435,24 @@ class Inventory(Marks, Queries):
             cond += " AND path!=? AND NOT (path>=? AND path<?)"
             args += [p, p + b"/", p + b"0"]  # '0' is the byte after '/'
         with self.transaction():
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS gone_now(id INTEGER PRIMARY KEY)")
-            self.db.execute("DELETE FROM temp.gone_now")
-            self.db.execute(f"INSERT INTO temp.gone_now(id) SELECT id FROM items WHERE {cond}", args)
-            n = self.db.execute("SELECT COUNT(*) FROM temp.gone_now").fetchone()[0]
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS gone_now(id BIGINT PRIMARY KEY)")
+            self.db.execute("DELETE FROM gone_now")
+            self.db.execute(f"INSERT INTO gone_now(id) SELECT id FROM items WHERE {cond}", args)
+            n = self.db.execute("SELECT COUNT(*) FROM gone_now").fetchone()[0]
             if n:
-                sub = "SELECT id FROM temp.gone_now"
+                sub = "SELECT id FROM gone_now"
                 self.db.execute(f"UPDATE items SET status='gone', gone_in=? WHERE id IN ({sub})", (scan_id,))
                 self.db.execute(f"DELETE FROM findings WHERE item_id IN ({sub})")
                 self.db.execute(f"DELETE FROM problems WHERE item_id IN ({sub})")
                 self.db.execute(
-                    f"INSERT OR REPLACE INTO changes(scan_id, item_id, change) SELECT ?, id, 'gone' FROM ({sub})",
+                    f"INSERT INTO changes(scan_id, item_id, change) SELECT ?, id, 'gone' FROM ({sub}) AS g "
+                    "WHERE true ON CONFLICT(scan_id, item_id) DO UPDATE SET change=excluded.change",
                     (scan_id,),
                 )
         return int(n)
 
     # ---------------------------------------------------------------- queries
-    def items_in(self, roots: list[str] | None = None, include_gone: bool = False) -> Iterator[sqlite3.Row]:
+    def items_in(self, roots: list[str] | None = None, include_gone: bool = False) -> Iterator[Any]:
         sql = "SELECT * FROM items"
         cond, args = [], []
         if roots:
@@ -486,27 +464,29 @@ class Inventory(Marks, Queries):
             sql += " WHERE " + " AND ".join(cond)
         yield from self.db.execute(sql + " ORDER BY display", args)
 
-    def findings_for(self, item_id: int) -> list[sqlite3.Row]:
-        return list(self.db.execute("SELECT * FROM findings WHERE item_id=? ORDER BY inner, id", (item_id,)))
+    def findings_for(self, item_id: int) -> list[Any]:
+        return list(
+            self.db.execute('SELECT * FROM findings WHERE item_id=? ORDER BY "inner", id', (item_id,))
+        )
 
-    def problems_for(self, item_id: int) -> list[sqlite3.Row]:
+    def problems_for(self, item_id: int) -> list[Any]:
         return list(self.db.execute("SELECT * FROM problems WHERE item_id=? ORDER BY id", (item_id,)))
 
-    def walk_errors(self, scan_id: int) -> list[sqlite3.Row]:
+    def walk_errors(self, scan_id: int) -> list[Any]:
         return list(self.db.execute("SELECT * FROM walk_errors WHERE scan_id=? ORDER BY id", (scan_id,)))
 
-    def find_by_hash(self, hashes: list[str]) -> list[sqlite3.Row]:
+    def find_by_hash(self, hashes: list[str]) -> list[Any]:
         marks = ",".join("?" * len(hashes))
         return list(
             self.db.execute(
                 f"""SELECT f.*, i.display, i.path, i.owner, i.mtime_ns, i.size, i.kind, i.status AS item_status
                     FROM findings f JOIN items i ON i.id=f.item_id
-                    WHERE f.hash IN ({marks}) AND i.status!='gone' ORDER BY i.display, f.inner, f.id""",
+                    WHERE f.hash IN ({marks}) AND i.status!='gone' ORDER BY i.display, f."inner", f.id""",
                 hashes,
             )
         )
 
-    def changes(self, scan_id: int) -> list[sqlite3.Row]:
+    def changes(self, scan_id: int) -> list[Any]:
         return list(
             self.db.execute(
                 "SELECT c.change, i.* FROM changes c JOIN items i ON i.id=c.item_id WHERE c.scan_id=? ORDER BY i.display",

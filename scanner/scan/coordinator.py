@@ -9,7 +9,6 @@ This is the library API the CLI is a thin layer over::
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import signal
@@ -24,15 +23,12 @@ from pvscan import __version__
 from pvscan.engine.manager import make_plugin_manager
 from pvscan.engine.pool import CRASH_PREFIX, INHERITED_FDS_TO_CLOSE, WorkerPool, run_inline
 from pvscan.engine.process import _ENGINES, Engine
+from pvscan.engine.remote import BrokerLost, RemoteRunner
 from pvscan.identity import masking
 from pvscan.interfaces import Source
-from pvscan.inventory import Inventory, path_keys
+from pvscan.inventory import Inventory, is_postgres, path_keys, scan_lock
 from pvscan.model import Entry, ItemRef, ItemResult, Settings, WalkError
 from pvscan.util.paths import data_dir
-
-
-class ScanLocked(RuntimeError):
-    """Another scan is writing to the same inventory."""
 
 
 class ScanInterrupted(RuntimeError):
@@ -67,45 +63,23 @@ class ScanSummary:
 
 
 class ScanLock:
-    """An exclusive lock next to the inventory (``<db>.lock``), held for the scan.
+    """The inventory's scan lock (a ``flock`` beside an SQLite file, an advisory lock in
+    PostgreSQL), held for the scan. Both end with the process that holds them, so a
+    scan killed with ``kill -9`` never leaves a stale lock behind."""
 
-    ``flock`` is released by the kernel when the process dies, so a scan killed with
-    ``kill -9`` never leaves a stale lock behind.
-    """
-
-    def __init__(self, db_path: str):
-        self.path = db_path + ".lock"
-        self.fd: int | None = None
+    def __init__(self, db: str):
+        self.lock = scan_lock(db)
+        self.fds: list[int] = []
 
     def __enter__(self) -> ScanLock:
-        # The lock is taken before the inventory exists: create its folder (owner-only).
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), mode=0o700, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = ""
-            try:
-                holder = os.read(self.fd, 100).decode(errors="replace").strip()
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = None
-            raise ScanLocked(
-                f"another pvscan scan is using {self.path[:-5]}" + (f" (pid {holder})" if holder else "")
-            ) from None
-        os.ftruncate(self.fd, 0)
-        os.write(self.fd, str(os.getpid()).encode())
+        self.fds = self.lock.acquire()
         # Forked workers close it, so a worker can never hold the lock on its own.
-        INHERITED_FDS_TO_CLOSE.add(self.fd)
+        INHERITED_FDS_TO_CLOSE.update(self.fds)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            INHERITED_FDS_TO_CLOSE.discard(self.fd)
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
+        INHERITED_FDS_TO_CLOSE.difference_update(self.fds)
+        self.lock.release()
 
 
 def settings_dict(settings: Settings) -> dict[str, Any]:
@@ -122,6 +96,8 @@ def scan(
     progress: Callable[[dict[str, Any]], None] | None = None,
     batch_seconds: float = 1.0,
     batch_items: int = 200,
+    broker: str | None = None,
+    batch: int = 8,
 ) -> ScanSummary:
     """Scan ``roots`` into the inventory at ``db`` and return the summary.
 
@@ -129,6 +105,12 @@ def scan(
     signature (plugin versions, settings) are unchanged is not read again. ``full``
     reads everything. Raises :class:`ScanLocked` if another scan holds the inventory,
     :class:`ScanInterrupted` on SIGINT/SIGTERM (after committing what is done).
+
+    With ``broker`` (``amqp://…``) the items are read by ``pvscan worker`` processes on
+    any number of machines, ``batch`` references per task; this process stays the walker
+    and the single writer. A broker that goes away ends the scan as interrupted (the same
+    command resumes); :class:`~pvscan.engine.remote.WorkersRefused` when no worker of this
+    pvscan version and plugin set takes the work.
     """
     settings = own_files_excluded(settings or Settings(), db)
     roots = [normalise_root(r) for r in roots]
@@ -144,8 +126,13 @@ def scan(
     # SIGTERM at any moment (also during the final bookkeeping) ends as "interrupted",
     # exit 130, and the next run resumes, never as a bare kill by the signal.
     stop = _StopFlag()
+    inv_fd: int | None = None
     try:
         with stop, ScanLock(db), Inventory(db) as inv:
+            # A forked worker must not share (or, on exit, close) the database session.
+            inv_fd = inv.fileno()
+            if inv_fd is not None:
+                INHERITED_FDS_TO_CLOSE.add(inv_fd)
             scan_id, resumed = inv.start_scan(
                 roots, settings.signature(), settings_dict(settings), plugin_versions(engine), full
             )
@@ -154,6 +141,7 @@ def scan(
                 inv.clear_walk_errors(scan_id)
             inv.begin_seen()
             keep: list[str] = []
+            lost = ""
             started = time.monotonic()
             try:
                 with inv.bulk_load():
@@ -171,9 +159,14 @@ def scan(
                         batch_seconds,
                         batch_items,
                         keep,
+                        broker,
+                        batch,
                     )
             except _Stopped:
                 summary.interrupted = True
+            except BrokerLost as exc:
+                summary.interrupted = True
+                lost = str(exc)
             summary.elapsed = time.monotonic() - started
             if not summary.interrupted:
                 summary.gone = inv.mark_gone(scan_id, roots, keep=keep)
@@ -183,7 +176,8 @@ def scan(
                 summary.interrupted = True
                 inv.commit()
                 inv.finish_scan(scan_id, "interrupted", {})
-                raise ScanInterrupted(f"scan {scan_id} interrupted; run the same scan again to resume")
+                why = f" ({lost})" if lost else ""
+                raise ScanInterrupted(f"scan {scan_id} interrupted{why}; run the same scan again to resume")
             for root in roots:
                 kept = engine.source_for(root).saved_state(root)
                 if kept is not None:
@@ -204,6 +198,8 @@ def scan(
                 },
             )
     finally:
+        if inv_fd is not None:
+            INHERITED_FDS_TO_CLOSE.discard(inv_fd)
         # no global state left behind: the next scan (or test) builds its own
         if previous is None:
             _ENGINES.pop(settings, None)
@@ -219,7 +215,7 @@ def scan(
 def own_files_excluded(settings: Settings, db: str) -> Settings:
     """Never scan pvscan's own inventory (and its WAL) or key: scanning a home folder
     that holds the default inventory would read the database while writing it."""
-    own = (os.path.abspath(db) + "*", str(data_dir()))
+    own = (str(data_dir()),) if is_postgres(db) else (os.path.abspath(db) + "*", str(data_dir()))
     if all(p in settings.exclude for p in own):
         return settings
     return replace(settings, exclude=tuple(dict.fromkeys(settings.exclude + own)))
@@ -296,6 +292,8 @@ def _run(
     batch_seconds: float,
     batch_items: int,
     keep: list[str],
+    broker: str | None = None,
+    batch: int = 8,
 ) -> None:
     """Walk, skip the unchanged, read the rest, store results in batches.
 
@@ -369,8 +367,12 @@ def _run(
     def should_stop() -> bool:
         return stop.set
 
-    if workers <= 0:
-        results: Iterator[ItemResult] = run_inline(settings, to_read(), should_stop=should_stop)
+    if broker:
+        results: Iterator[ItemResult] = RemoteRunner(broker, settings, batch=batch).run(
+            to_read(), should_stop=should_stop
+        )
+    elif workers <= 0:
+        results = run_inline(settings, to_read(), should_stop=should_stop)
     else:
         results = WorkerPool(settings, workers).run(to_read(), should_stop=should_stop)
     try:

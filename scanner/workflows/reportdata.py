@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -139,7 +138,7 @@ def build(
         new_ids: set[int] = set()
         if last_id is not None and has_history:
             new_ids = inv.changed_item_ids(last_id)
-        findings: dict[int, list[sqlite3.Row]] = defaultdict(list)
+        findings: dict[int, list[Any]] = defaultdict(list)
         for r in inv.all_findings():
             findings[r["item_id"]].append(r)
         now = time.time()

@@ -6,7 +6,7 @@ import os
 import stat
 
 from pvscan.identity import masking
-from pvscan.inventory import Inventory, path_key, under_roots
+from pvscan.inventory import Inventory, is_postgres, path_key, under_roots
 from pvscan.model import Finding, ItemRef, ItemResult
 
 
@@ -19,9 +19,9 @@ def store(inv: Inventory, scan_id: int, r: ItemRef, value: str = "x") -> str:
     return inv.store_result(scan_id, "/r", res, "sig", False, masking)
 
 
-def test_change_kinds_lookup_and_gone(tmp_path, monkeypatch):
+def test_change_kinds_lookup_and_gone(tmp_path, monkeypatch, db_target):
     monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
-    db = tmp_path / "inv.sqlite"
+    db = db_target
     with Inventory(db) as inv:
         s1, _ = inv.start_scan(["/r"], "s", {}, [], False)
         assert store(inv, s1, ref("/r/a")) == "new"
@@ -56,11 +56,12 @@ def test_change_kinds_lookup_and_gone(tmp_path, monkeypatch):
         assert store(inv, s2, ref("/r/a", size=11)) == "rescanned"
         inv.db.commit()
         assert {r["change"] for r in inv.changes(s2)} == {"changed", "new"}
-    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    if not is_postgres(db):
+        assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
 
 
-def test_under_roots_matches_the_root_and_below_only(tmp_path):
-    with Inventory(tmp_path / "i.sqlite") as inv:
+def test_under_roots_matches_the_root_and_below_only(db_target):
+    with Inventory(db_target) as inv:
         for p in ("/a", "/a/x", "/a/y/z", "/ab", "/a0", "/b"):
             inv.db.execute(
                 "INSERT INTO items(path, display, root, source, status) VALUES(?,?,?,?,?)",
@@ -72,16 +73,19 @@ def test_under_roots_matches_the_root_and_below_only(tmp_path):
 
 
 def _has_hash_index(inv: Inventory) -> bool:
-    return inv.db.execute("SELECT 1 FROM sqlite_master WHERE name='findings_hash'").fetchone() is not None
+    if is_postgres(inv.path):
+        sql = "SELECT 1 FROM pg_indexes WHERE indexname='findings_hash'"
+    else:
+        sql = "SELECT 1 FROM sqlite_master WHERE name='findings_hash'"
+    return inv.db.execute(sql).fetchone() is not None
 
 
-def test_first_scan_builds_the_hash_index_at_the_end(tmp_path, monkeypatch):
+def test_first_scan_builds_the_hash_index_at_the_end(tmp_path, monkeypatch, db_target, request):
     """A first scan stores findings without the random-order hash index and builds it
     afterwards; a scan of a filled inventory keeps it; a scan killed before the end
     gets it back on the next open; and the stored hashes are the same either way."""
     monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
-    db = tmp_path / "inv.sqlite"
-    with Inventory(db) as inv:
+    with Inventory(db_target) as inv:
         s1, _ = inv.start_scan(["/r"], "s", {}, [], False)
         with inv.bulk_load():
             assert not _has_hash_index(inv)
@@ -92,7 +96,11 @@ def test_first_scan_builds_the_hash_index_at_the_end(tmp_path, monkeypatch):
         assert hashes == {masking.keyed_hash("12345678901")}
         with inv.bulk_load():
             assert _has_hash_index(inv)  # findings exist: maintained row by row
-    db2 = tmp_path / "killed.sqlite"
+    db2 = (
+        request.getfixturevalue("pg_server").create_database("killed")
+        if is_postgres(db_target)
+        else tmp_path / "killed.sqlite"
+    )
     with Inventory(db2) as inv:
         # what a first scan killed inside bulk_load() leaves behind
         inv.db.execute("DROP INDEX findings_hash")
@@ -101,12 +109,12 @@ def test_first_scan_builds_the_hash_index_at_the_end(tmp_path, monkeypatch):
         assert _has_hash_index(inv)
 
 
-def test_masking_memo_is_bounded_and_gives_the_same_rows(tmp_path, monkeypatch):
+def test_masking_memo_is_bounded_and_gives_the_same_rows(tmp_path, monkeypatch, db_target):
     """The coordinator's memo of masked values and hashes stays under its cap and
     returns what masking itself returns."""
     monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(Inventory, "MASK_MEMO", 2)
-    with Inventory(tmp_path / "inv.sqlite") as inv:
+    with Inventory(db_target) as inv:
         s1, _ = inv.start_scan(["/r"], "s", {}, [], False)
         values = ["12345678901", "98765432109", "12345678901", "55512345", "98765432109"]
         for n, v in enumerate(values):
