@@ -53,6 +53,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     # commands
     "cli_scan": "pvscan.cli.scan_commands",
     "cli_workflows": "pvscan.cli.workflows",
+    "cli_serve": "pvscan.cli.serve_commands",
 }
 
 

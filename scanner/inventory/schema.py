@@ -4,7 +4,7 @@ A new database runs every script in order; an old one runs those above its versi
 Never edit a released script: add the next number.
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -107,6 +107,90 @@ CREATE TABLE IF NOT EXISTS source_state(
     root TEXT PRIMARY KEY,
     state TEXT NOT NULL,
     scan_id INTEGER,
+    at TEXT NOT NULL
+);
+""",
+    # The web app (pvscan.web): each item with findings routed to the person who must
+    # handle it, with the aggregates the leader and privacy-officer pages read (kept up to
+    # date by every action, rebuilt by ``pvscan serve``/``pvscan route``), its own audit
+    # log, access-request cases (keyed hashes and masked values only) and digest marks.
+    # Portable SQL: the same script runs on PostgreSQL.
+    4: """
+CREATE TABLE IF NOT EXISTS routed_items(
+    item_id INTEGER PRIMARY KEY,
+    path BLOB NOT NULL,
+    display TEXT NOT NULL,
+    name TEXT NOT NULL,
+    root TEXT NOT NULL,
+    source TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    via TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    sensitive INTEGER NOT NULL,
+    types TEXT NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    first_scan INTEGER NOT NULL,
+    first_day TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_at TEXT
+);
+CREATE INDEX IF NOT EXISTS routed_owner ON routed_items(owner, sensitive, mtime_ns);
+CREATE INDEX IF NOT EXISTS routed_unit ON routed_items(unit);
+CREATE INDEX IF NOT EXISTS routed_root ON routed_items(root, mtime_ns);
+CREATE TABLE IF NOT EXISTS routed_types(
+    item_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY(item_id, type)
+);
+CREATE TABLE IF NOT EXISTS owner_stats(
+    owner TEXT PRIMARY KEY,
+    unit TEXT NOT NULL,
+    open_items INTEGER NOT NULL,
+    handled_items INTEGER NOT NULL,
+    sensitive_open INTEGER NOT NULL,
+    oldest_open TEXT,
+    new_recent INTEGER NOT NULL,
+    new_recent_handled INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS owner_stats_unit ON owner_stats(unit);
+CREATE TABLE IF NOT EXISTS owner_history(
+    day TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    open_items INTEGER NOT NULL,
+    handled_items INTEGER NOT NULL,
+    PRIMARY KEY(day, owner)
+);
+CREATE TABLE IF NOT EXISTS dim_stats(
+    dim TEXT NOT NULL,
+    key TEXT NOT NULL,
+    open_items INTEGER NOT NULL,
+    handled_items INTEGER NOT NULL,
+    PRIMARY KEY(dim, key)
+);
+CREATE TABLE IF NOT EXISTS web_audit(
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS access_cases(
+    id INTEGER PRIMARY KEY,
+    opened_by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    masked TEXT NOT NULL,
+    hashes TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    hits INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS digests(
+    owner TEXT PRIMARY KEY,
+    last_scan INTEGER NOT NULL,
     at TEXT NOT NULL
 );
 """,

@@ -31,6 +31,7 @@ from pvscan.inventory.keys import now_iso, path_key, roots_key, under_roots
 from pvscan.inventory.marks import Marks
 from pvscan.inventory.queries import Queries
 from pvscan.inventory.schema import MIGRATIONS, SCHEMA_VERSION
+from pvscan.inventory.views import Views
 from pvscan.model import ItemResult
 from pvscan.util.paths import create_private
 
@@ -55,7 +56,7 @@ class ItemRow(NamedTuple):
         return (self.size, self.mtime_ns, self.file_id)
 
 
-class Inventory(Marks, Queries):
+class Inventory(Marks, Queries, Views):
     """A connection to one inventory database. Not shared between processes."""
 
     def __init__(self, path: str | os.PathLike[str], readonly: bool = False):
