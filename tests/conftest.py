@@ -4,4 +4,6 @@ pytest_plugins = [
     "servers.identifiers",
     "servers.samba",
     "servers.dovecot",
+    "servers.smtp",
+    "servers.oidc",
 ]

@@ -265,6 +265,11 @@ class Views:
     def routed_item(self, item_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM routed_items WHERE item_id=?", (item_id,)).fetchone()
 
+    def routed_ids(self, owner: str) -> set[int]:
+        return {
+            r["item_id"] for r in self.db.execute("SELECT item_id FROM routed_items WHERE owner=?", (owner,))
+        }
+
     def routed_types_of(self, owner: str) -> list[str]:
         """The finding types among ``owner``'s items (for the filter list)."""
         return [

@@ -53,7 +53,18 @@ class Paging:
     limit: int
 
     @classmethod
-    def of(cls, request: HttpRequest, total: int, limit: int = PAGE_SIZE) -> Paging:
+    def requested(cls, request: HttpRequest, limit: int | None = None) -> Paging:
+        """The page asked for, before the total is known (one query instead of two)."""
+        limit = limit or PAGE_SIZE
+        try:
+            page = max(1, int(request.GET.get("page", "1")))
+        except ValueError:
+            page = 1
+        return cls(page, page, 0, (page - 1) * limit, limit)
+
+    @classmethod
+    def of(cls, request: HttpRequest, total: int, limit: int | None = None) -> Paging:
+        limit = limit or PAGE_SIZE
         try:
             page = max(1, int(request.GET.get("page", "1")))
         except ValueError:

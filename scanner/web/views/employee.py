@@ -72,9 +72,11 @@ def index(request: HttpRequest) -> HttpResponse:
     with inventory() as inv:
         types = inv.routed_types_of(v.user)
         type_ = type_ if type_ in types else ""
-        _rows, total = inv.routed_page(v.user, status, type_, q, limit=1)
+        asked = Paging.requested(request)
+        rows, total = inv.routed_page(v.user, status, type_, q, limit=asked.limit, offset=asked.offset)
         paging = Paging.of(request, total)
-        rows, total = inv.routed_page(v.user, status, type_, q, limit=paging.limit, offset=paging.offset)
+        if paging.offset != asked.offset:  # past the last page: show the last one
+            rows, total = inv.routed_page(v.user, status, type_, q, limit=paging.limit, offset=paging.offset)
         log_view(inv, request, "my-files", f"page:{paging.page}")
     ctx = {
         "title": _("My files with personal data"),
@@ -213,9 +215,10 @@ def restore(request: HttpRequest, item_id: int) -> HttpResponse:
 def checklist(request: HttpRequest) -> HttpResponse:
     v = viewer(request)
     lang = lang_of(request)
-    data = build(current().db, owner=v.user, lang=lang)
     with inventory() as inv:
+        ids = inv.routed_ids(v.user)
         log_view(inv, request, "checklist")
+    data = build(current().db, lang=lang, item_ids=ids)
     return page(
         request,
         "checklist.html",
@@ -226,9 +229,11 @@ def checklist(request: HttpRequest) -> HttpResponse:
 @require_GET
 def checklist_docx(request: HttpRequest) -> HttpResponse:
     v = viewer(request)
+    with inventory() as inv:
+        ids = inv.routed_ids(v.user)
     tmp = tempfile.mkdtemp(prefix="pvscan-chk-")
     try:
-        files, _ans = write_checklist(current().db, tmp, scope=v.user, owner=v.user, lang=lang_of(request))
+        files, _ans = write_checklist(current().db, tmp, scope=v.user, lang=lang_of(request), item_ids=ids)
         with open(files[0], "rb") as fh:
             body = fh.read()
     finally:
