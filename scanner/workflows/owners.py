@@ -4,7 +4,8 @@ Routing, in order (the first that gives a name wins):
 
 1. a configured *home-folder root* rule (``/srv/home/{user}/``, ``\\\\server\\home$\\{user}\\``);
 2. the mailbox user of a mail item (``imaps://kari@host/…``);
-3. the conventional home folders ``/home/{user}`` and ``/Users/{user}``;
+3. the conventional home folders (``…/home/{user}/…``, ``…/Users/{user}/…``, ``home$``,
+   ``homes``, ``hjem``: the deepest such folder in the path);
 4. the file owner (a local user name, an SMB owner SID or ``DOMAIN\\user`` mapped through
    the users' aliases), when the organisation lists its users, only a listed one
    (a share's files are mostly owned by a service account nobody reads mail for);
@@ -46,6 +47,21 @@ def owner_of(display: str, root: str, file_owner: str | None) -> str:
     return file_owner or ""
 
 
+#: Folder names that hold one folder per user, by convention.
+HOME_FOLDERS = ("home", "homes", "home$", "users", "hjem", "hjemmeomrade", "hjemmeområde")
+
+
+def conventional_home_user(display: str) -> str:
+    """The user folder under the deepest conventional home folder of a path, when the
+    item is inside it: ``/home/kari/a.docx``, ``/srv/home/kari/x/a.docx``,
+    ``smb://fil01/home$/kari/a.docx`` belong to kari; ``/srv/home/readme.txt`` to nobody."""
+    parts = display.replace("\\", "/").split("/")
+    for i in range(len(parts) - 3, -1, -1):
+        if parts[i].lower() in HOME_FOLDERS and parts[i + 1]:
+            return parts[i + 1]
+    return ""
+
+
 def _uid_name(uid: int | None) -> str:
     if uid is None:
         return ""
@@ -69,9 +85,9 @@ def route_owner(
         host = display.split("://", 1)[1].split("/", 1)[0]
         if "@" in host:
             return org.canonical(host.rsplit("@", 1)[0]), "mailbox"
-    parts = display.split("/")
-    if len(parts) > 2 and parts[1] in ("home", "Users") and parts[2]:
-        return org.canonical(parts[2]), "home"
+    user = conventional_home_user(display)
+    if user:
+        return org.canonical(user), "home"
     owner = org.canonical(file_owner or _uid_name(uid))
     if owner and (not org.users or owner in org.users):
         return owner, "owner"

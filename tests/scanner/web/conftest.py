@@ -115,13 +115,6 @@ def org_config(root: Path, tmp: Path) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def corpus_template(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    """Scanned once per session; each test gets its own copy (actions change it)."""
-    tmp = tmp_path_factory.mktemp("webcorpus")
-    return build_corpus(tmp)
-
-
 @pytest.fixture()
 def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
     """A fresh corpus (files and inventory) for one test: scanning is cheap enough at
