@@ -6,4 +6,6 @@ pytest_plugins = [
     "servers.dovecot",
     "servers.postgres",
     "servers.rabbitmq",
+    "servers.smtp",
+    "servers.oidc",
 ]

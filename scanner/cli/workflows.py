@@ -22,10 +22,10 @@ from pvscan.workflows.access import access_request
 from pvscan.workflows.checklist import write_checklist
 from pvscan.workflows.find import normalise_identifier
 from pvscan.workflows.reportdata import InsideScannedTree, build, private_dir, report_writers
-from pvscan.workflows.review import hashes_for, set_status
+from pvscan.workflows.review import STATUSES, hashes_for, set_status
 from pvscan.workflows.selfcheck import self_check
 
-STATUS_CHOICE = click.Choice(["open", "false_positive", "deleted", "archived", "kept"])
+STATUS_CHOICE = click.Choice(list(STATUSES))
 
 
 def _db(db: str | None) -> str:

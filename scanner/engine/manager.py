@@ -54,6 +54,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "cli_scan": "pvscan.cli.scan_commands",
     "cli_workflows": "pvscan.cli.workflows",
     "cli_worker": "pvscan.cli.worker",
+    "cli_serve": "pvscan.cli.serve_commands",
 }
 
 

@@ -86,7 +86,7 @@ class Queries:
             )
         )
 
-    def skipped_under(self, roots: list[str]) -> list[sqlite3.Row]:
+    def skipped_under(self, roots: list[str]) -> list[Any]:
         """Items of these roots that are not documents and were not read on purpose
         (programs, media): ``display``, ``reason``."""
         marks = ",".join("?" * len(roots))

@@ -33,6 +33,7 @@ from pvscan.inventory.postgres import PgConnection, PgLock, PostgresBackend
 from pvscan.inventory.queries import Queries
 from pvscan.inventory.sqlite import ERRORS as SQLITE_ERRORS
 from pvscan.inventory.sqlite import SqliteBackend, SqliteLock
+from pvscan.inventory.views import Views
 from pvscan.model import ItemResult
 
 #: What a broken, unreachable or locked database raises, whichever the backend.
@@ -69,7 +70,7 @@ class ItemRow(NamedTuple):
         return (self.size, self.mtime_ns, self.file_id)
 
 
-class Inventory(Marks, Queries):
+class Inventory(Marks, Queries, Views):
     """A connection to one inventory: an SQLite file, or a PostgreSQL database when
     ``target`` is a ``postgresql://`` URL. Not shared between processes."""
 

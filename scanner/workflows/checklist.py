@@ -143,9 +143,10 @@ def write_checklist(
     roots: list[str] | None = None,
     owner: str | None = None,
     lang: str = "nb",
+    item_ids: set[int] | None = None,
 ) -> tuple[list[str], list[Answer]]:
     """Write ``sjekkliste.docx`` and ``sjekkliste.html`` into ``out_dir``."""
-    data = build(db_path, owner=owner, roots=roots, lang=lang)
+    data = build(db_path, owner=owner, roots=roots, lang=lang, item_ids=item_ids)
     ans = answers(data, lang)
     date = datetime.now().strftime("%Y-%m-%d")
     os.makedirs(out_dir, mode=0o700, exist_ok=True)

@@ -331,11 +331,13 @@ def execute(
     quarantine: str | None = None,
     retention_days: int = 30,
     case: str = "",
+    user: str | None = None,
 ) -> Plan:
     """Carry out ``p``. Every entry gets an audit record; only ``quarantine``/``delete``
-    entries whose file is unchanged right now are acted on (others become ``refuse``)."""
+    entries whose file is unchanged right now are acted on (others become ``refuse``).
+    ``user`` is who asked (the web app's signed-in person; default: the OS user)."""
     audit_log = audit_log or default_audit_log()
-    user, host = current_user(), socket.gethostname()
+    user, host = user or current_user(), socket.gethostname()
     qdir = None
     manifest: list[dict[str, Any]] = []
     if p.mode == "quarantine" and any(e.action in REMOVE for e in p.entries):
@@ -424,3 +426,72 @@ def purge_quarantine(
                 )
         shutil.rmtree(os.path.join(qroot, batch))
     return purged
+
+
+def quarantined(quarantine: str | None = None) -> list[dict[str, Any]]:
+    """Every file waiting in quarantine: ``original``, ``stored``, ``expires``, ``plan``."""
+    qroot = quarantine or default_quarantine()
+    out: list[dict[str, Any]] = []
+    if not os.path.isdir(qroot):
+        return out
+    for batch in sorted(os.listdir(qroot)):
+        mpath = os.path.join(qroot, batch, "manifest.json")
+        if not os.path.exists(mpath):
+            continue
+        with open(mpath, encoding="utf-8") as fh:
+            m = json.load(fh)
+        out += [
+            {**it, "plan": m["plan"], "expires": it.get("expires", m["expires"])}
+            for it in m["items"]
+            if os.path.exists(it["stored"])
+        ]
+    return out
+
+
+def restore(
+    db_path: str,
+    original: str,
+    quarantine: str | None = None,
+    audit_log: str | None = None,
+    user: str | None = None,
+) -> bool:
+    """Move a quarantined file back to where it was (within the retention period), set
+    its review status back to open and log it like the deletion. False when the file is
+    not in quarantine; refuses (``FileExistsError``) to overwrite a file put there since."""
+    qroot = quarantine or default_quarantine()
+    audit_log = audit_log or default_audit_log()
+    user = user or current_user()
+    original = os.path.abspath(original) if "://" not in original else original
+    for batch in sorted(os.listdir(qroot)) if os.path.isdir(qroot) else []:
+        mpath = os.path.join(qroot, batch, "manifest.json")
+        if not os.path.exists(mpath):
+            continue
+        with open(mpath, encoding="utf-8") as fh:
+            m = json.load(fh)
+        for it in m["items"]:
+            if it["original"] != original or not os.path.exists(it["stored"]):
+                continue
+            if os.path.exists(original):
+                raise FileExistsError(original)
+            os.makedirs(os.path.dirname(original), exist_ok=True)
+            shutil.move(it["stored"], original)
+            m["items"] = [x for x in m["items"] if x is not it]
+            with open_private(mpath, "w", encoding="utf-8") as fh:
+                json.dump(m, fh, ensure_ascii=False, indent=1)
+            append_audit(
+                audit_log,
+                {
+                    "time": now_iso(),
+                    "user": user,
+                    "host": socket.gethostname(),
+                    "plan": m["plan"],
+                    "path": original,
+                    "sha256": it["sha256"],
+                    "action": "restore",
+                    "reason": "restored from quarantine",
+                },
+            )
+            with Inventory(db_path) as inv:
+                set_status(inv, original, "open", "restored", user=user)
+            return True
+    return False

@@ -121,12 +121,14 @@ def build(
     roots: list[str] | None = None,
     lang: str = "nb",
     only_findings: bool = True,
+    item_ids: set[int] | None = None,
 ) -> ReportData:
     """Read the inventory at ``db_path`` into a :class:`ReportData`.
 
     ``owner`` keeps items belonging to that user (home folder/mailbox user or file
     owner), ``status`` keeps findings with that review status, ``roots`` keeps items
-    under those scanned roots (a prefix match, so a sub-folder works too).
+    under those scanned roots (a prefix match, so a sub-folder works too), ``item_ids``
+    keeps only those items (the web app passes a person's routed items).
     """
     with Inventory(db_path, readonly=True) as inv:
         marks = inv.review_marks()
@@ -148,6 +150,8 @@ def build(
             if roots and not any(
                 display.startswith(x.rstrip("/") + "/") or display == x or root == x for x in roots
             ):
+                continue
+            if item_ids is not None and r["id"] not in item_ids:
                 continue
             own = owner_of(display, root, r["owner"])
             if owner and own != owner:

@@ -1,0 +1,78 @@
+"""Access-request cases opened in the web app (innsyn, GDPR art. 15).
+
+A case is opened with the person's numbers (fødselsnummer, D-nummer, kontonummer). They
+are used once, in that request: hashed with the installation key, masked for display,
+and handed to :func:`pvscan.workflows.access.access_request`, which writes the case folder
+(overview as HTML and XLSX). The case row keeps only keyed hashes and masked values, so
+the case can be shown again and its overview downloaded without the numbers being
+stored anywhere in clear.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from pvscan.identity import masking
+from pvscan.inventory import Inventory, now_iso
+from pvscan.util.paths import data_dir
+from pvscan.workflows.access import access_request
+from pvscan.workflows.find import normalise_identifier
+from pvscan.workflows.org import Org
+
+#: Files of a case folder that may be downloaded.
+DOWNLOADS = ("oversikt.xlsx", "oversikt.html")
+
+
+@dataclass
+class CaseHit:
+    display: str
+    inner: str
+    type: str
+    masked: str
+    location: str
+    owner: str
+
+
+def cases_root(org: Org) -> str:
+    return org.cases_dir or str(data_dir() / "innsyn")
+
+
+def open_case(db_path: str, inv: Inventory, org: Org, numbers: list[str], user: str, lang: str = "nb") -> int:
+    """Open a case for ``numbers`` (raises ``ValueError`` for a malformed number)."""
+    digits = [normalise_identifier(n) for n in numbers if n.strip()]
+    if not digits:
+        raise ValueError("no number")
+    hashes = sorted({masking.keyed_hash(d) for d in digits})
+    masked = ", ".join(masking.mask("fodselsnummer", d) for d in digits)
+    root = cases_root(org)
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    folder = os.path.join(
+        root, "sak-" + now_iso().replace(":", "").replace("+", "_")[:17] + "-" + os.urandom(2).hex()
+    )
+    result = access_request(db_path, digits, folder, lang=lang)
+    case_id = inv.add_case(user, now_iso(), masked, json.dumps(hashes), result.out, len(result.items))
+    inv.audit(now_iso(), user, "case_open", f"case:{case_id}", f"{len(result.items)} items")
+    return case_id
+
+
+def case_hits(inv: Inventory, case_id: int) -> list[CaseHit]:
+    row = inv.case_row(case_id)
+    if row is None:
+        raise LookupError(case_id)
+    return [
+        CaseHit(r["display"], r["inner"], r["type"], r["masked"], r["location"] or "", r["owner"] or "")
+        for r in inv.find_by_hash(json.loads(row["hashes"]))
+    ]
+
+
+def case_file(inv: Inventory, case_id: int, name: str) -> str:
+    """The path of a downloadable file of a case (only the overview files)."""
+    row = inv.case_row(case_id)
+    if row is None or name not in DOWNLOADS:
+        raise LookupError(name)
+    path = os.path.join(row["folder"], name)
+    if not os.path.exists(path):
+        raise LookupError(name)
+    return path
