@@ -1,7 +1,9 @@
-"""Fixtures for the whole suite: the real servers (each in ``tests/servers/``)."""
+"""Fixtures for the whole suite: the real servers and the fake Microsoft Graph (each in
+``tests/servers/``)."""
 
 pytest_plugins = [
     "servers.identifiers",
     "servers.samba",
     "servers.dovecot",
+    "servers.fakegraph",
 ]
