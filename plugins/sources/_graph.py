@@ -144,9 +144,15 @@ class TenantSlots:
         tag = hashlib.sha256(tenant.lower().encode()).hexdigest()[:12]
         self.paths = [os.path.join(folder, f"{tag}-{i}.lock") for i in range(n)]
         self._local = threading.Lock()
+        self._held = threading.local()
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
+        """Hold a slot; re-entrant, so a download holds its one slot from the request
+        through the last byte of the body."""
+        if getattr(self._held, "on", False):
+            yield
+            return
         with self._local:  # threads of one process take turns for the file locks
             while True:
                 for path in self.paths:
@@ -156,9 +162,11 @@ class TenantSlots:
                     except OSError:
                         os.close(fd)
                         continue
+                    self._held.on = True
                     try:
                         yield
                     finally:
+                        self._held.on = False
                         fcntl.flock(fd, fcntl.LOCK_UN)
                         os.close(fd)
                     return
@@ -397,6 +405,10 @@ class GraphClient:
         memory when small, else an anonymous temp file. ``content`` answers with a
         302 to a pre-authenticated URL, which is fetched without our token (it must
         not leak to the download host) and never named in errors."""
+        with self.slots.hold():
+            return self._download(path, expected)
+
+    def _download(self, path: str, expected: int | None) -> Download:
         resp = self.request("GET", path, stream=True, allow_redirects=False)
         if resp.status_code in (301, 302, 303, 307, 308):
             location = resp.headers.get("Location", "")

@@ -110,6 +110,13 @@ def parse_url(url: str) -> M365Url:
     return M365Url(tenant, parts[0].lower(), tuple(parts[1:]), ids)
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` without anything before ``@`` in its authority (it may hold a secret)."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    return scheme + sep + netloc.rsplit("@", 1)[-1] + slash + path
+
+
 def _seg(name: str) -> str:
     return quote(name, safe="@")
 
@@ -194,7 +201,7 @@ class M365Source(Source):
         try:
             u = parse_url(root)
         except ValueError as exc:
-            yield WalkError(root.split(";", 1)[0], f"io: {exc}")
+            yield WalkError(_without_userinfo(root), f"io: {exc}")
             return
         state = self._state.setdefault(root, {"v": STATE_VERSION})
         try:

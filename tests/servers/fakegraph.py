@@ -405,11 +405,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        # Counted out before the last bytes go, so a client that has them and starts its
+        # next request is never counted twice. Written in pieces, as a download arrives.
+        pieces = [body[i : i + 256 * 1024] for i in range(0, len(body), 256 * 1024)]
+        if not pieces:
+            self._leave()
         self.end_headers()
-        if self.command != "HEAD":
-            # Written in pieces, as a large download arrives.
-            for i in range(0, len(body), 256 * 1024):
-                self.wfile.write(body[i : i + 256 * 1024])
+        for piece in pieces[:-1]:
+            self.wfile.write(piece)
+        if pieces:
+            self._leave()
+            self.wfile.write(pieces[-1])
+
+    def _leave(self) -> None:
+        if getattr(self, "_counted", False):
+            with self.fake._lock:
+                self.fake.in_flight -= 1
+            self._counted = False
 
     def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(obj).encode(), headers=headers)
@@ -420,10 +432,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         rec = Request(method, split.path, split.query, 0, auth_header="Authorization" in self.headers)
+        counted = "/oauth2/" not in split.path and "/.well-known/" not in split.path
         with fake._lock:
             fake.requests.append(rec)
-            fake.in_flight += 1
+            fake.in_flight += counted
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        self._counted = counted
         try:
             try:
                 self._route(method, split.path, parse_qs(split.query), body, rec)
@@ -431,8 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
                 rec.status = exc.status
                 self._json(exc.status, {"error": {"code": exc.code, "message": exc.message}}, exc.headers)
         finally:
-            with fake._lock:
-                fake.in_flight -= 1
+            self._leave()
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], body: bytes, rec: Request) -> None:
         fake = self.fake

@@ -5,6 +5,7 @@ SharePoint library, scanned twice with a change, a deletion and a new file betwe
 from __future__ import annotations
 
 import io
+import os
 import random
 from email.message import EmailMessage
 
@@ -12,12 +13,14 @@ import docx
 import pytest
 
 from pvscan.inventory import Inventory
-from pvscan.model import Settings
+from pvscan.model import ItemRef, Settings, WalkError
 from pvscan.plugins.sources import _graph
-from pvscan.plugins.sources.m365 import reset_connections
+from pvscan.plugins.sources.m365 import M365Source, parse_url, reset_connections
 from pvscan.scan import scan
 from pvscan.testing import make_fnr
+from pvscan.workflows import deletion
 from pvscan.workflows.find import find
+from pvscan.workflows.review import hashes_for
 
 RNG = random.Random(365)
 #: Every planted number, by where it is planted.
@@ -78,14 +81,17 @@ def _docx(text: str) -> bytes:
 def _large_text(fnr: str) -> bytes:
     """Over 10 MB of ordinary lines with one number near the end."""
     line = b"Referat fra m\xc3\xb8te i driftsutvalget, ingen personopplysninger her.\n"
-    body = line * (LARGE // len(line))
+    body = line * (LARGE // len(line) + 1)
     tail = f"\nSluttnotat: f\u00f8dselsnummer {fnr}\n".encode()
     return body[: LARGE - len(tail)] + tail
 
 
 @pytest.fixture
-def tenant(fake_graph, monkeypatch, tmp_path):
-    """The fake tenant filled, the environment pointing at it, a private PVSCAN_HOME."""
+def tenant(fake_graph, monkeypatch, tmp_path, request):
+    """The fake tenant filled, the environment pointing at it, a private PVSCAN_HOME.
+    ``"small"`` as the fixture's parameter leaves out the 10 MB file (reading it costs
+    a few seconds per scan), for tests about something else."""
+    small = getattr(request, "param", "") == "small"
     t = fake_graph.tenant
     kari, ola, leder = (
         t.add_user(KARI, "Kari Nordmann"),
@@ -136,7 +142,7 @@ def tenant(fake_graph, monkeypatch, tmp_path):
         "notat": t.put_file(
             od, "Saker/2026/notat.txt", f"Notat om fødselsnummer {N['od_notat']}\n".encode(), KARI
         ),
-        "large": t.put_file(od, "stor.txt", _large_text(N["od_large"]), KARI),
+        "large": t.put_file(od, "stor.txt", _large_text(N["od_large"]) if not small else b"liten\n", KARI),
         "changed": t.put_file(
             od, "Saker/endres.txt", f"Før: fødselsnummer {N['od_changed']}\n".encode(), KARI
         ),
@@ -157,7 +163,16 @@ def tenant(fake_graph, monkeypatch, tmp_path):
     waits: list[float] = []
     monkeypatch.setattr(_graph, "sleep", waits.append)
     reset_connections()
-    yield {"fake": fake_graph, "od": od, "lib": lib, "ids": ids, "waits": waits, "kari": kari, "leder": leder}
+    yield {
+        "small": small,
+        "fake": fake_graph,
+        "od": od,
+        "lib": lib,
+        "ids": ids,
+        "waits": waits,
+        "kari": kari,
+        "leder": leder,
+    }
     reset_connections()
 
 
@@ -181,8 +196,10 @@ EXPECTED_FIRST = {
 }
 
 
-def _check_found(db: str, expected: dict[str, tuple[str, str]]) -> None:
+def _check_found(db: str, expected: dict[str, tuple[str, str]], small: bool = False) -> None:
     for key, (owner, where) in expected.items():
+        if small and key == "od_large":
+            continue
         hits = _owners(db, key)
         assert hits, f"{key} not found"
         assert all(o == owner and d.startswith(where) for o, d in hits), (key, hits)
@@ -240,3 +257,151 @@ def test_two_scans_find_everything_with_owners_and_the_second_reads_only_changes
         },
     )
     assert not find(db, [N["od_changed"]]) and not find(db, [N["od_deleted"]])
+
+
+def test_throttling_is_waited_out_and_an_expired_token_renewed(tenant, tmp_path):
+    fake, waits = tenant["fake"], tenant["waits"]
+    fake.throttle(2, 429, "3", match="/messages/delta")
+    fake.throttle(1, 503, None, match="/content")
+    fake.throttle(1, 429, "7", match="/$value")
+    fake.expire_tokens_after(12)  # every token stops working mid-walk
+    db = str(tmp_path / "inv.sqlite")
+    summary = scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    _check_found(db, EXPECTED_FIRST)
+    assert (summary.read, summary.unscannable, summary.walk_errors) == (12, 0, 1)
+    statuses = [r.status for r in fake.graph_requests()]
+    assert (statuses.count(429), statuses.count(503), statuses.count(401)) == (3, 1, 1)
+    # Retry-After obeyed as given; the 503 without one backed off exponentially (first step 0.5–1 s).
+    assert sorted(w for w in waits if w >= 3) == [3.0, 3.0, 7.0]
+    assert len(waits) == 4 and 0.5 <= min(waits) <= 1.0
+    # One token at the start, a new one after the 401, and the request retried with it.
+    assert len(fake.issued) == 2
+    [refused] = [i for i, r in enumerate(fake.graph_requests()) if r.status == 401]
+    after = fake.graph_requests()[refused + 1]
+    assert after.status in (200, 302, 429, 503) and after.token == fake.issued[1]
+
+
+def test_a_large_file_is_streamed_to_an_anonymous_temp_file_and_downloaded_once(tenant):
+    fake = tenant["fake"]
+    root = ROOTS[1]
+    src = M365Source()
+    src.restore_state(root, None)
+    refs = {r.name: r for r in src.walk(root, Settings()) if isinstance(r, ItemRef)}
+    assert set(refs) == {"notat.txt", "stor.txt", "endres.txt", "slettes.txt"}
+    big = refs["stor.txt"]
+    assert big.size == LARGE and big.owner == KARI and big.file_id.startswith('"{')
+    fake.reset_log()
+    with src.open(big, Settings()) as fh:
+        st = os.fstat(fh.fileno())
+        assert st.st_nlink == 0 and st.st_size == LARGE  # a real, unnamed file: not in memory
+        fh.seek(LARGE - 100)
+        assert N["od_large"].encode() in fh.read()
+    with src.open(big, Settings()) as again:  # sniffing, then extracting: one download
+        assert again.read(7) == b"Referat"
+    assert len([r for r in fake.requests if r.path.startswith("/_layouts/")]) == 1
+    with src.open(refs["notat.txt"], Settings()) as small, pytest.raises(io.UnsupportedOperation):
+        small.fileno()  # small ones stay in memory
+
+
+@pytest.mark.parametrize("tenant", ["small"], indirect=True)
+def test_deletion_only_when_enabled_and_permitted_and_never_of_a_changed_file(tenant, tmp_path, monkeypatch):
+    fake = tenant["fake"]
+    t = fake.tenant
+    db = str(tmp_path / "inv.sqlite")
+    scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    sel = deletion.Selection(hashes=hashes_for([N["kari_inbox"], N["od_notat"], N["od_changed"]]))
+    log, q = str(tmp_path / "audit.jsonl"), str(tmp_path / "q")
+
+    # Not enabled by the organisation: the plan says so and nothing is touched.
+    p = deletion.plan(db, sel)
+    assert sorted(e.action for e in p.entries) == ["manual"] * 3
+    assert all("PVSCAN_M365_ALLOW_DELETE" in deletion.reason_text(e, "en") for e in p.entries)
+    fake.reset_log()
+    deletion.execute(db, p, log, q)
+    assert not [r for r in fake.requests if r.method in ("POST", "DELETE")]
+
+    # Enabled, but the app has only read permissions: the service refuses, nothing moves.
+    monkeypatch.setenv("PVSCAN_M365_ALLOW_DELETE", "1")
+    p = deletion.plan(db, sel)
+    assert [e.action for e in p.entries] == ["quarantine"] * 3
+    assert all(e.reason == "service:m365" for e in p.entries)
+    deletion.execute(db, p, log, q)
+    assert [e.action for e in p.entries] == ["refuse"] * 3
+    assert all(e.reason.startswith("notpermitted:m365") for e in p.entries)
+    assert len(t.recycle_bin) == 0
+
+    # With write permissions: the message to Deleted Items, the file to the recycle bin,
+    # the file changed since the scan refused by the service (If-Match).
+    t.roles |= {"Mail.ReadWrite", "Files.ReadWrite.All"}
+    t.put_file(tenant["od"], "Saker/endres.txt", b"endret etter skanningen\n", KARI)
+    p = deletion.plan(db, sel)
+    deletion.execute(db, p, log, q, case="2026/17")
+    outcome = {e.display.rsplit("/", 1)[-1]: e.action for e in p.entries}
+    assert outcome == {
+        "endres.txt": "refuse",
+        "notat.txt": "quarantine",
+        next(iter(set(outcome) - {"endres.txt", "notat.txt"})): "quarantine",
+    }
+    assert [it["name"] for it in t.recycle_bin] == ["notat.txt"]
+    deleted = t.well_known(tenant["kari"], "deleteditems")
+    assert [
+        N["kari_inbox"].encode() in m["_mime"]
+        for m in t.messages[tenant["kari"]].values()
+        if m["parentFolderId"] == deleted
+    ] == [True]
+    records = deletion.read_audit_log(log)[-3:]
+    assert sorted(r.get("service", r["reason"]) for r in records) == [
+        "changed",
+        "moved to Deleted Items",
+        "moved to the recycle bin",
+    ]
+    assert deletion.verify_audit_log(log)[0] and not os.path.exists(q + "/" + p.id)
+    # The next scan sees the file gone and the message in Deleted Items (recoverable).
+    scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    assert not find(db, [N["od_notat"]])
+    assert {h.file.split(f"{KARI}/", 1)[1].split("/", 1)[0] for h in find(db, [N["kari_inbox"]])} == {
+        "Slettede elementer"
+    }
+
+
+@pytest.mark.parametrize("tenant", ["small"], indirect=True)
+def test_workers_get_their_own_tokens_and_share_the_tenant_limit(tenant, tmp_path, monkeypatch):
+    fake = tenant["fake"]
+    monkeypatch.setenv("PVSCAN_M365_CONCURRENCY", "1")
+    db = str(tmp_path / "inv.sqlite")
+    summary = scan(ROOTS, db, settings=Settings(ocr=False), workers=2)
+    _check_found(db, EXPECTED_FIRST, small=True)
+    assert summary.read == 12
+    walk_token = fake.graph_requests()[0].token
+    readers = {r.token for r in fake.graph_requests() if r.path.endswith(("/content", "/$value"))}
+    assert walk_token not in readers and len(readers) == 2  # one token per worker process
+    assert fake.max_in_flight == 1
+
+
+@pytest.mark.parametrize("tenant", ["small"], indirect=True)
+def test_an_expired_delta_link_starts_a_fresh_round_without_losing_items(tenant, tmp_path):
+    fake = tenant["fake"]
+    db = str(tmp_path / "inv.sqlite")
+    scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    fake.expire_delta_tokens()
+    fake.reset_log()
+    again = scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    assert (again.read, again.gone, again.unchanged) == (0, 0, 12)
+    assert 410 in {r.status for r in fake.graph_requests()}
+    _check_found(db, EXPECTED_FIRST, small=True)
+
+
+def test_urls(tenant):
+    u = parse_url(f"m365://{TENANT}/sharepoint/personal/Delte%20dokumenter/Ansatte;id=b%21x,01AB")
+    assert (u.tenant, u.service, u.parts, u.ids) == (
+        TENANT,
+        "sharepoint",
+        ("personal", "Delte dokumenter", "Ansatte"),
+        ("b!x", "01AB"),
+    )
+    for bad in (f"m365://app:secret@{TENANT}/mail", f"m365://{TENANT}/calendar", "m365:///mail"):
+        with pytest.raises(ValueError):
+            parse_url(bad)
+    errors = list(M365Source().walk(f"m365://app:{tenant['fake'].tenant.secret}@{TENANT}/mail", Settings()))
+    assert len(errors) == 1 and isinstance(errors[0], WalkError)
+    assert tenant["fake"].tenant.secret not in errors[0].display + errors[0].reason
