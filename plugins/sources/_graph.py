@@ -282,14 +282,11 @@ class GraphClient:
         """An app-only token. msal answers from its cache and asks Entra again near
         expiry; ``renew`` drops the cached one first (Graph said 401: it expired or was
         revoked mid-scan)."""
-        # Deferred: requests loads only when a Microsoft 365 root is scanned.
-        import requests
-
         if renew:
             self._app.remove_tokens_for_client()
         try:
             result = self._app.acquire_token_for_client(scopes=[SCOPE])
-        except (ValueError, requests.RequestException) as exc:
+        except Exception as exc:  # noqa: BLE001 - a bad key file, a network error: named, not shown
             raise Unscannable(
                 f"cannot get a token for {self.config.tenant}: {type(exc).__name__}", "io"
             ) from None

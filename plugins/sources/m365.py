@@ -227,6 +227,8 @@ class M365Source(Source):
                 yield from self._sharepoint(client, state, u, base)
         except GraphError as exc:
             yield WalkError(root, f"io: {exc}"[:300])
+        except Unscannable as exc:  # no token: authentication failed or Entra unreachable
+            yield WalkError(root, exc.reason[:300])
 
     # ------------------------------------------------------------------ users
     def _users(self, client: _graph.GraphClient, state: dict[str, Any]) -> list[str]:

@@ -309,6 +309,8 @@ class FakeGraph:
         self.tenant = Tenant(secret="s3cr3t-" + secrets.token_urlsafe(16))
         self.requests: list[Request] = []
         self.issued: list[str] = []
+        #: How each token request authenticated: "secret" or "certificate".
+        self.auth_methods: list[str] = []
         self.valid: set[str] = set()
         self.throttles: list[dict[str, Any]] = []
         self.revoke_after: int | None = None
@@ -383,6 +385,9 @@ class HttpError(Exception):
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeGraph
     protocol_version = "HTTP/1.1"
+    # Headers and body go in separate writes; without this, Nagle's algorithm and the
+    # client's delayed ACK hold every response back by 40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         pass
@@ -506,6 +511,7 @@ class _Handler(BaseHTTPRequestHandler):
                 400, {"error": "unauthorized_client", "error_description": "AADSTS700016: unknown app"}
             )
         ok = False
+        fake.auth_methods.append("secret" if get("client_secret") else "certificate")
         if get("client_secret"):
             ok = secrets.compare_digest(get("client_secret"), t.secret)
         elif get("client_assertion") and t.certificate_pem:
@@ -875,8 +881,8 @@ def _path_of(d: dict[str, Any], iid: str) -> str:
 def certificate_pair(tmp: Path) -> tuple[str, str, bytes]:
     """A self-signed certificate and its key for certificate authentication (as an
     administrator would upload to the app registration): (cert file, key file, PEM)."""
-    ca = trustme.CA()
-    leaf = ca.issue_cert("pvscan-app")
+    ca = trustme.CA(key_type=trustme.KeyType.RSA)  # Entra takes RSA certificates only
+    leaf = ca.issue_cert("pvscan-app", key_type=trustme.KeyType.RSA)
     cert_file, key_file = tmp / "app.crt", tmp / "app.key"
     leaf.cert_chain_pems[0].write_to_path(str(cert_file))
     leaf.private_key_pem.write_to_path(str(key_file))

@@ -4,13 +4,19 @@ SharePoint library, scanned twice with a change, a deletion and a new file betwe
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import random
+import subprocess
+import sys
+import time
 from email.message import EmailMessage
 
 import docx
+import psutil
 import pytest
+from servers.fakegraph import certificate_pair
 
 from pvscan.inventory import Inventory
 from pvscan.model import ItemRef, Settings, WalkError
@@ -259,6 +265,7 @@ def test_two_scans_find_everything_with_owners_and_the_second_reads_only_changes
     assert not find(db, [N["od_changed"]]) and not find(db, [N["od_deleted"]])
 
 
+@pytest.mark.parametrize("tenant", ["small"], indirect=True)
 def test_throttling_is_waited_out_and_an_expired_token_renewed(tenant, tmp_path):
     fake, waits = tenant["fake"], tenant["waits"]
     fake.throttle(2, 429, "3", match="/messages/delta")
@@ -267,7 +274,7 @@ def test_throttling_is_waited_out_and_an_expired_token_renewed(tenant, tmp_path)
     fake.expire_tokens_after(12)  # every token stops working mid-walk
     db = str(tmp_path / "inv.sqlite")
     summary = scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
-    _check_found(db, EXPECTED_FIRST)
+    _check_found(db, EXPECTED_FIRST, small=True)
     assert (summary.read, summary.unscannable, summary.walk_errors) == (12, 0, 1)
     statuses = [r.status for r in fake.graph_requests()]
     assert (statuses.count(429), statuses.count(503), statuses.count(401)) == (3, 1, 1)
@@ -405,3 +412,70 @@ def test_urls(tenant):
     errors = list(M365Source().walk(f"m365://app:{tenant['fake'].tenant.secret}@{TENANT}/mail", Settings()))
     assert len(errors) == 1 and isinstance(errors[0], WalkError)
     assert tenant["fake"].tenant.secret not in errors[0].display + errors[0].reason
+
+
+@pytest.mark.parametrize("tenant", ["small"], indirect=True)
+def test_secrets_stay_out_of_logs_the_inventory_and_process_listings(tenant, tmp_path):
+    """A real ``pvscan scan`` with worker processes, the secret in a file: neither the
+    secret nor any token it got appears in the inventory, the log, the JSON Lines, the
+    output, or any process's command line or environment."""
+    fake = tenant["fake"]
+    secret = fake.tenant.secret
+    secret_file = tmp_path / "m365.secret"
+    secret_file.write_text(secret + "\n")
+    secret_file.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if k != "PVSCAN_M365_CLIENT_SECRET"}
+    env.update(fake.env(secret=False), PVSCAN_M365_CLIENT_SECRET_FILE=str(secret_file))
+    db, log, jsonl = tmp_path / "inv.sqlite", tmp_path / "scan.log", tmp_path / "funn.jsonl"
+    cmd = [sys.executable, "-c", "from pvscan.cli import main; main()", "scan", *ROOTS]
+    cmd += ["--db", str(db), "--log", str(log), "--jsonl", str(jsonl), "--workers", "2", "--no-ocr"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    listings: list[str] = []
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            top = psutil.Process(proc.pid)
+            for p in [top, *top.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    listings.append(" ".join(p.cmdline()) + "\n" + repr(p.environ()))
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err.decode()  # done; leder's mailbox could not be read
+    funn = jsonl.read_text()
+    assert N["od_notat"][:6] + "*****" in funn and KARI in funn and "403 ErrorAccessDenied" in funn
+    assert len(fake.issued) >= 2 and any("--workers" in x for x in listings)
+    blobs = {
+        "inventory": b"".join(p.read_bytes() for p in tmp_path.glob("inv.sqlite*")),
+        "log": log.read_bytes(),
+        "jsonl": funn.encode(),
+        "output": out + err,
+        "processes": "\n".join(listings).encode(),
+    }
+    for what, blob in blobs.items():
+        for s in [secret, *fake.issued]:
+            assert s.encode() not in blob, what
+
+
+@pytest.mark.parametrize("tenant", ["small"], indirect=True)
+def test_a_certificate_is_preferred_and_a_wrong_secret_fails_cleanly(tenant, tmp_path, monkeypatch):
+    fake = tenant["fake"]
+    cert, key, pem = certificate_pair(tmp_path)
+    fake.tenant.certificate_pem = pem
+    monkeypatch.setenv("PVSCAN_M365_CLIENT_SECRET", "feil-hemmelighet-1234567890")
+    monkeypatch.setenv("PVSCAN_M365_CERT_FILE", cert)
+    monkeypatch.setenv("PVSCAN_M365_KEY_FILE", key)
+    reset_connections()
+    summary = scan([ROOTS[1]], str(tmp_path / "a.sqlite"), settings=Settings(ocr=False), workers=0)
+    assert (summary.read, summary.walk_errors) == (4, 0)
+    assert {
+        (h.owner, h.file.rsplit("/", 1)[1]) for h in find(str(tmp_path / "a.sqlite"), [N["od_notat"]])
+    } == {(KARI, "notat.txt")}
+    assert fake.auth_methods == ["certificate"]  # the signed assertion, checked by the server
+
+    monkeypatch.delenv("PVSCAN_M365_CERT_FILE")
+    reset_connections()
+    db = str(tmp_path / "b.sqlite")
+    failed = scan([ROOTS[2]], db, settings=Settings(ocr=False), workers=0)
+    assert (failed.read, failed.walk_errors) == (0, 1)
+    with Inventory(db) as inv:
+        [err] = inv.walk_errors(failed.scan_id)
+    assert "AADSTS7000215" in err["reason"] and "feil-hemmelighet" not in err["reason"]
