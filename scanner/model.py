@@ -64,6 +64,12 @@ class UnsupportedError(Unscannable):
     category = "unsupported"
 
 
+class ChangedSinceScan(Exception):
+    """Raised by :meth:`pvscan.interfaces.Source.delete` when the item is no longer the
+    version that was scanned (its stamp moved on): what would be deleted is not what
+    was reviewed, so the deletion workflow refuses it."""
+
+
 # --------------------------------------------------------------------------- settings
 @dataclass(frozen=True)
 class Settings:

@@ -23,6 +23,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "local": "pvscan.plugins.sources.local",
     "smb": "pvscan.plugins.sources.smb",
     "imap": "pvscan.plugins.sources.imap",
+    "m365": "pvscan.plugins.sources.m365",
     # documents
     "text": "pvscan.plugins.documents.text",
     "html": "pvscan.plugins.documents.html",
