@@ -2,12 +2,23 @@
 engine's workers and store their results in the inventory in batches."""
 
 from pvscan.scan.coordinator import (
+    RootUnreachable,
     ScanInterrupted,
     ScanLock,
     ScanLocked,
     ScanSummary,
+    check_roots,
     normalise_root,
     scan,
 )
 
-__all__ = ["ScanInterrupted", "ScanLock", "ScanLocked", "ScanSummary", "normalise_root", "scan"]
+__all__ = [
+    "RootUnreachable",
+    "check_roots",
+    "ScanInterrupted",
+    "ScanLock",
+    "ScanLocked",
+    "ScanSummary",
+    "normalise_root",
+    "scan",
+]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pvscan.engine.process import Engine
 from pvscan.identity import masking
+from pvscan.identity.search import SearchKey
 from pvscan.model import ItemRef, Settings
 from pvscan.util.i18n import t
 from pvscan.util.paths import open_private
@@ -24,7 +26,7 @@ from pvscan.workflows.access.redact import (
     redact_xlsx,
     redaction_regex,
 )
-from pvscan.workflows.find import normalise_identifier
+from pvscan.workflows.find import as_key
 from pvscan.workflows.reportdata import private_dir
 
 
@@ -63,7 +65,7 @@ def make_copy(ref: ItemRef, dst_dir: str, index: int, mine: set[str], engine: An
 
 def access_request(
     db_path: str,
-    identifiers: list[str],
+    identifiers: Sequence[str | SearchKey],
     out: str,
     copies: bool = False,
     lang: str = "nb",
@@ -102,7 +104,7 @@ def access_request(
                 )
             else:
                 it.copy_note = t("wf.access.copy_manual", lang, reason=note)
-    masked = [masking.mask("fodselsnummer", normalise_identifier(x)) for x in identifiers]
+    masked = [as_key(x).shown for x in identifiers]
     result = AccessResult(out, items, [], masked)
 
     html_path = os.path.join(out, "oversikt.html")
