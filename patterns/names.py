@@ -24,6 +24,7 @@ from importlib import resources
 
 import regex
 
+from pvscan.identity.numbers import classify_fnr
 from pvscan.identity.search import normalise_name
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment
@@ -32,8 +33,9 @@ from pvscan.model import Finding, Segment
 #: an O'Neill. All-capital words are taken too (forms), and judged more strictly.
 _WORD = regex.compile(r"\p{Lu}[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*")
 
-#: What may stand between two parts of one name: spaces on one line, nothing else.
-_GAP = regex.compile(r"[ \u00a0]{1,2}")
+#: What may stand between two parts of one name: spaces on one line, or a middle
+#: initial ("Inge D. Hanssen", "Pål W. Olsen").
+_GAP = regex.compile(r"[ \u00a0]{1,2}(?:\p{Lu}\.[ \u00a0]{1,2})?")
 
 #: Labels after which a name follows (bokmål, nynorsk, English; forms and letters).
 _LABELS = (
@@ -99,7 +101,8 @@ _NOT_SURNAME = frozenset(
     centre gate vei veg allé plass torg brygge stadion arena park parken januar februar mars april mai juni
     juli august september oktober november desember january february march june july october december
     mandag tirsdag onsdag torsdag fredag lørdag søndag måndag tysdag laurdag sundag monday tuesday wednesday
-    thursday friday saturday sunday nav hr it ikt pdf og i på av for med til fra frå the and of in""".split()
+    thursday friday saturday sunday nav hr it ikt pdf og i på av for med til fra frå the and of in
+    mayen""".split()
 )
 #: Words that may start a sentence or heading but are not names (kept out of label-led runs).
 _NOT_NAME_START = frozenset(
@@ -120,6 +123,41 @@ def _load(name: str) -> frozenset[str]:
 def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     """(first names, surnames), lower-case; read once per process from the package data."""
     return _load("navn_fornavn.txt"), _load("navn_etternavn.txt")
+
+
+#: Surnames made from a father's name: hardly ever anything but a surname.
+_PATRONYMIC = regex.compile(r"(?:sen|son|ssen|sson|dottir|datter)s?$")
+#: The text before a word ends in a lower-case word: the word is not a sentence start.
+_LOWER_BEFORE = regex.compile(r"\p{Ll}[\p{L}]*[ \u00a0]{1,2}$")
+
+
+def _after_word(text: str, pos: int) -> bool:
+    return _LOWER_BEFORE.search(text, max(0, pos - 40), pos) is not None
+
+
+#: The variant of a name that stands on one line (or table row) with a person number
+#: or a date of birth: that line is about the person with that number. An access
+#: request whose requester's number is not in the document then has a namesake's line.
+BESIDE_BIRTH = "ved_fødselsdato"
+_NUMBER_OR_DATE = regex.compile(
+    r"(?<!\d)(?:\d{6}[ \u00a0]?\d{5}|[0-3]?\d[./-][01]?\d[./-](?:19|20)\d\d)(?!\d)"
+)
+
+
+def _birth_on_line(text: str, start: int, end: int) -> bool:
+    """A fødselsnummer or D-nummer, or a full date, on the name's line (a table row is
+    one line)."""
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    line = text[lo : hi if hi >= 0 else len(text)]
+    for m in _NUMBER_OR_DATE.finditer(line):
+        v = m.group().replace(" ", "").replace("\u00a0", "")
+        if len(v) == 11 and v.isdigit():
+            if classify_fnr(v) is not None:
+                return True
+        elif not v.isdigit():
+            return True
+    return False
 
 
 def _is_first(word: str, first: frozenset[str]) -> bool:
@@ -169,6 +207,7 @@ class NameDetector(Detector):
                     normalise_name(parts),
                     location=segment.location_at(start),
                     confidence=conf,
+                    variant=BESIDE_BIRTH if _birth_on_line(text, start, end) else None,
                     start=start,
                     end=end,
                 )
@@ -248,6 +287,11 @@ class NameDetector(Detector):
                 cue = None
                 while start < len(run) and not _is_first(run[start].group(), first):
                     start += 1
+            first_unknown = False
+            if start >= len(run) - 1 and len(run) == 2 and _after_word(text, run[0].start()):
+                # "… sa Dagfinn Høybråten": an unknown first name inside a sentence
+                # counts when a listed or patronymic surname follows (checked below).
+                start, first_unknown = 0, True
             parts = run[start : start + 4]
             # A lone first name before the next capitalised word of another name
             # ("Kari Per Hansen") is rare; cut where a run stops looking like a name.
@@ -263,6 +307,10 @@ class NameDetector(Detector):
                 # Two first names ("Kari Anne") and no surname: not a full name.
                 continue
             after = text[parts[-1].end() : parts[-1].end() + 12]
+            if after.startswith(("-", "‐")):
+                continue  # a compound ("Jan Mayen-loven", "Kiwanuka-låt") names a thing
+            if not cue and first_unknown and not (last_l in surnames or _PATRONYMIC.search(last_l)):
+                continue
             stripped = _strip_possessive(last, surnames, after)
             if stripped is None:
                 continue

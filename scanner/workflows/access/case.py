@@ -15,7 +15,7 @@ from pvscan.model import ItemRef, Settings
 from pvscan.util.i18n import t
 from pvscan.util.paths import open_private
 from pvscan.workflows.access.overview import render_html, write_xlsx
-from pvscan.workflows.access.query import AccessResult, collect
+from pvscan.workflows.access.query import AccessResult, collect, split_namesakes
 from pvscan.workflows.access.redact import (
     COPY_EXT,
     REDACT_TYPES,
@@ -76,7 +76,8 @@ def access_request(
     """Build the case folder for an access request and return what was written."""
     if not identifiers:
         raise ValueError("give at least one identifier")
-    items, mine = collect(db_path, identifiers)
+    found, mine = collect(db_path, identifiers)
+    items, namesakes = split_namesakes(found)
     out = private_dir(out, db_path, allow_inside)
     if copies and items:
         engine = engine or Engine(settings or Settings())
@@ -105,7 +106,7 @@ def access_request(
             else:
                 it.copy_note = t("wf.access.copy_manual", lang, reason=note)
     masked = [as_key(x).shown for x in identifiers]
-    result = AccessResult(out, items, [], masked)
+    result = AccessResult(out, items, [], masked, namesakes)
 
     html_path = os.path.join(out, "oversikt.html")
     with open_private(html_path, "w", encoding="utf-8") as fh:

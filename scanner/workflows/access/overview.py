@@ -93,6 +93,12 @@ def render_html(result: AccessResult, lang: str, copies: bool) -> str:
         weak = ' style="background:#fff3cd"' if it.weak else ""
         body.append(f"<tr{weak}>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
     body.append("</tbody></table>")
+    if result.namesakes:
+        body.append(
+            f"<h2>{esc(t('wf.access.namesakes', lang))}</h2><p>{esc(t('wf.access.namesakes_note', lang))}</p><ul>"
+        )
+        body += [f"<li>{esc(it.display)}</li>" for it in result.namesakes]
+        body.append("</ul>")
     return page(t("wf.access.title", lang), "".join(body), lang)
 
 
@@ -119,5 +125,13 @@ def write_xlsx(result: AccessResult, path: str, lang: str, copies: bool) -> None
         _rows(result, lang, copies),
         [60, 30, 30, 20, 30, 12, 12, 12, 40],
     )
+    if result.namesakes:
+        add_sheet(
+            wb,
+            t("wf.access.namesakes", lang)[:31],
+            [t("wf.col.file", lang), t("wf.col.how", lang)],
+            [[it.display, how_found(it, lang)] for it in result.namesakes],
+            [60, 60],
+        )
     create_private(path)
     wb.save(path)

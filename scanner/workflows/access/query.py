@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from pvscan.identity.search import SearchKey
 from pvscan.inventory import Inventory
+from pvscan.patterns.names import BESIDE_BIRTH
 from pvscan.workflows.find import as_key, key_hashes
 from pvscan.workflows.reportdata import IDENTIFIERS
 
@@ -52,6 +53,10 @@ class AccessResult:
     files: list[str]
     masked_ids: list[str]
 
+    #: Items where the name stands only beside another person's birth date: probably
+    #: a namesake; shown apart, not counted as the requester's.
+    namesakes: list[AccessItem] = field(default_factory=list)
+
     @property
     def weak(self) -> int:
         return sum(1 for i in self.items if i.weak)
@@ -81,16 +86,25 @@ def _births(masked_ids: list[str]) -> set[str]:
     return out
 
 
-def evidence(found_by: set[str], births_in_item: set[str], births: set[str]) -> str:
+def evidence(found_by: set[str], births_in_item: set[str], births: set[str], beside_birth: bool) -> str:
     """How strong a hit is. Any number, e-mail address or phone number is strong. A
     name alone is confirmed by a date of birth given with it (or in the requester's
-    fødselsnummer) when the document holds a fødselsnummer with that date, and
-    contradicted when it holds fødselsnumre of other dates only."""
+    fødselsnummer) when the document holds a fødselsnummer with that date. When the
+    requester's birth date is known and the name stands only on lines that hold a
+    person number or date of birth (``beside_birth``: a register row) and none of the
+    document's numbers has that date, the line is about a namesake."""
     if found_by - {"navn"}:
         return STRONG
-    if births and births_in_item:
-        return NAME_BIRTH if births & births_in_item else NAME_OTHER
+    if births and births & births_in_item:
+        return NAME_BIRTH
+    if births and beside_birth:
+        return NAME_OTHER
     return NAME
+
+
+def split_namesakes(items: list[AccessItem]) -> tuple[list[AccessItem], list[AccessItem]]:
+    """(the requester's items, items that are probably a namesake's)."""
+    return [i for i in items if i.evidence != NAME_OTHER], [i for i in items if i.evidence == NAME_OTHER]
 
 
 def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessItem], set[str]]:
@@ -103,6 +117,7 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
         started = {r["id"]: (r["started"] or "")[:10] for r in inv.scan_rows()}
         rows = inv.find_by_hash(sorted(mine))
         by_item: dict[int, AccessItem] = {}
+        free_name: dict[int, bool] = {}  # item -> the name stands somewhere without a birth date
         for r in rows:
             it = by_item.get(r["item_id"])
             if it is None:
@@ -116,7 +131,10 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
                     _date(r["mtime_ns"] or 0),
                     started.get(meta["first_seen"], ""),
                 )
-            it.found_by.add("navn" if wanted[r["hash"]].is_name else wanted[r["hash"]].kind)
+            key = wanted[r["hash"]]
+            it.found_by.add("navn" if key.is_name else key.kind)
+            if key.is_name:
+                free_name[r["item_id"]] = free_name.get(r["item_id"], False) or r["variant"] != BESIDE_BIRTH
             loc = (r["inner"], r["location"] or "", r["type"])
             if loc not in it.locations:
                 it.locations.append(loc)
@@ -133,5 +151,5 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
                 else:
                     it.other_types[f["type"]] += f["count"] or 1
             it.other_ids = len(others)
-            it.evidence = evidence(it.found_by, _births(fnr_masks), births)
+            it.evidence = evidence(it.found_by, _births(fnr_masks), births, not free_name.get(item_id, True))
     return sorted(by_item.values(), key=lambda i: i.display), mine
