@@ -30,8 +30,9 @@ from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment
 
 #: A capitalised word: a name part, possibly hyphenated (Anne-Lise, Berg-Hansen), or
-#: an O'Neill. All-capital words are taken too (forms), and judged more strictly.
-_WORD = regex.compile(r"\p{Lu}[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*")
+#: an O'Neill. All-capital words are taken too (forms), and judged more strictly. An
+#: initial with a full stop is not a word of its own (see ``_GAP``).
+_WORD = regex.compile(r"\p{Lu}(?!\.)[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*")
 
 #: What may stand between two parts of one name: spaces on one line, or a middle
 #: initial ("Inge D. Hanssen", "Pål W. Olsen").
