@@ -137,28 +137,44 @@ def _after_word(text: str, pos: int) -> bool:
 
 
 #: The variant of a name that stands on one line (or table row) with a person number
-#: or a date of birth: that line is about the person with that number. An access
-#: request whose requester's number is not in the document then has a namesake's line.
+#: or a labelled date of birth: ``ved_fødselsdato:DDMMYY``. That line is about the
+#: person born that day, so an access request can tell the requester's row of a
+#: register from a namesake's. The date is what a masked fødselsnummer
+#: (``010190*****``) already shows; the name itself stays a keyed hash.
 BESIDE_BIRTH = "ved_fødselsdato"
-_NUMBER_OR_DATE = regex.compile(
-    r"(?<!\d)(?:\d{6}[ \u00a0]?\d{5}|[0-3]?\d[./-][01]?\d[./-](?:19|20)\d\d)(?!\d)"
-)
+_PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0]?\d{5}(?!\d)")
+_BIRTH_WORD = r"(?:født|fødd|f\.|fødselsdato|fødedato|f\.\s?dato|fdato|født\s+den|fødd\s+den|born|dob|date\s+of\s+birth)"
+_DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"
+_LABELLED_DATE = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"\s*:?\s*" + _DATE + r"(?!\d)")
+_DATE_CELL = regex.compile(r"^\s*" + _DATE + r"\s*$")
+_BIRTH_HEADER = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"(?!\p{L})|fødselsdato|fødd|født")
 
 
-def _birth_on_line(text: str, start: int, end: int) -> bool:
-    """A fødselsnummer or D-nummer, or a full date, on the name's line (a table row is
-    one line)."""
+def birth_beside(text: str, start: int, end: int, context: str = "") -> str | None:
+    """DDMMYY of the person number or labelled date of birth on the name's line (a
+    table row is one line; a date under a *Fødd*/*Fødselsdato* column counts), the
+    one nearest after the name first; None when the line has neither."""
     lo = text.rfind("\n", 0, start) + 1
     hi = text.find("\n", end)
-    line = text[lo : hi if hi >= 0 else len(text)]
-    for m in _NUMBER_OR_DATE.finditer(line):
-        v = m.group().replace(" ", "").replace("\u00a0", "")
-        if len(v) == 11 and v.isdigit():
-            if classify_fnr(v) is not None:
-                return True
-        elif not v.isdigit():
-            return True
-    return False
+    hi = hi if hi >= 0 else len(text)
+    found: list[tuple[int, str]] = []
+    for m in _PERSON_NUMBER.finditer(text, lo, hi):
+        info = classify_fnr(m.group().replace(" ", "").replace("\u00a0", ""))
+        if info is not None and info.birth is not None:
+            found.append((m.start(), info.birth.strftime("%d%m%y")))
+    for m in _LABELLED_DATE.finditer(text, lo, hi):
+        found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
+    if not found and context and " | " in context:
+        heads, cells = context.split(" | "), text[lo:hi].split(" | ")
+        if len(heads) == len(cells):
+            for head, cell in zip(heads, cells, strict=True):
+                d = _DATE_CELL.match(cell)
+                if d and _BIRTH_HEADER.search(head):
+                    found.append((lo, f"{int(d.group(1)):02d}{int(d.group(2)):02d}{d.group(3)[2:]}"))
+    if not found:
+        return None
+    after = [f for f in found if f[0] >= end]
+    return min(after)[1] if after else max(found)[1]
 
 
 def _is_first(word: str, first: frozenset[str]) -> bool:
@@ -208,7 +224,9 @@ class NameDetector(Detector):
                     normalise_name(parts),
                     location=segment.location_at(start),
                     confidence=conf,
-                    variant=BESIDE_BIRTH if _birth_on_line(text, start, end) else None,
+                    variant=f"{BESIDE_BIRTH}:{born}"
+                    if (born := birth_beside(text, start, end, segment.context))
+                    else None,
                     start=start,
                     end=end,
                 )

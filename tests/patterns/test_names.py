@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from pvscan.interfaces import DocState
@@ -59,9 +61,18 @@ def test_table_columns() -> None:
     assert names("Kari | Nordmann | 3B", context="Fornavn | Etternavn | Klasse") == ["kari nordmann"]
 
 
-def test_a_name_beside_a_person_number_is_marked() -> None:
+def test_a_name_beside_a_person_number_or_birth_date_is_marked() -> None:
     det = NameDetector()
-    row = det.detect(Segment(f"Kari Nordmann | {make_fnr()} | Storgata 1"), DocState())
+    fnr = make_fnr(date(1990, 1, 1))
+    row = det.detect(Segment(f"Kari Nordmann | {fnr} | Storgata 1"), DocState())
+    labelled = det.detect(Segment("Kari Nordmann, fødd 05.06.1971, Fjellvegen 2"), DocState())
+    column = det.detect(Segment("Kari Nordmann | 05.06.1971", context="Namn | Fødd"), DocState())
+    absence = det.detect(
+        Segment("Kari Nordmann | 01.03.2020 | 3 dagar", context="Namn | Frå | Dagar"), DocState()
+    )
     free = det.detect(Segment("Hei, gjeld Kari Nordmann."), DocState())
-    assert [f.variant for f in row] == [BESIDE_BIRTH]
+    assert [f.variant for f in row] == [f"{BESIDE_BIRTH}:010190"]
+    assert [f.variant for f in labelled] == [f"{BESIDE_BIRTH}:050671"]
+    assert [f.variant for f in column] == [f"{BESIDE_BIRTH}:050671"]
+    assert [f.variant for f in absence] == [None]
     assert [f.variant for f in free] == [None]

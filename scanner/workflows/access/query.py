@@ -89,10 +89,10 @@ def _births(masked_ids: list[str]) -> set[str]:
 def evidence(found_by: set[str], births_in_item: set[str], births: set[str], beside_birth: bool) -> str:
     """How strong a hit is. Any number, e-mail address or phone number is strong. A
     name alone is confirmed by a date of birth given with it (or in the requester's
-    fødselsnummer) when the document holds a fødselsnummer with that date. When the
-    requester's birth date is known and the name stands only on lines that hold a
-    person number or date of birth (``beside_birth``: a register row) and none of the
-    document's numbers has that date, the line is about a namesake."""
+    fødselsnummer) when the document holds a fødselsnummer with that date or the name
+    stands beside it. When the requester's birth date is known and the name stands
+    only on lines that hold another person number or date of birth (``beside_birth``:
+    a register row), the line is about a namesake."""
     if found_by - {"navn"}:
         return STRONG
     if births and births & births_in_item:
@@ -117,7 +117,8 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
         started = {r["id"]: (r["started"] or "")[:10] for r in inv.scan_rows()}
         rows = inv.find_by_hash(sorted(mine))
         by_item: dict[int, AccessItem] = {}
-        free_name: dict[int, bool] = {}  # item -> the name stands somewhere without a birth date
+        free_name: set[int] = set()  # items where the name stands somewhere without a birth date
+        name_births: dict[int, set[str]] = {}  # item -> birth dates on the name's lines
         for r in rows:
             it = by_item.get(r["item_id"])
             if it is None:
@@ -134,7 +135,11 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
             key = wanted[r["hash"]]
             it.found_by.add("navn" if key.is_name else key.kind)
             if key.is_name:
-                free_name[r["item_id"]] = free_name.get(r["item_id"], False) or r["variant"] != BESIDE_BIRTH
+                variant = r["variant"] or ""
+                if variant.startswith(BESIDE_BIRTH + ":"):
+                    name_births.setdefault(r["item_id"], set()).add(variant.rpartition(":")[2])
+                else:
+                    free_name.add(r["item_id"])
             loc = (r["inner"], r["location"] or "", r["type"])
             if loc not in it.locations:
                 it.locations.append(loc)
@@ -151,5 +156,8 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
                 else:
                     it.other_types[f["type"]] += f["count"] or 1
             it.other_ids = len(others)
-            it.evidence = evidence(it.found_by, _births(fnr_masks), births, not free_name.get(item_id, True))
+            beside = name_births.get(item_id, set())
+            it.evidence = evidence(
+                it.found_by, _births(fnr_masks) | beside, births, bool(beside) and item_id not in free_name
+            )
     return sorted(by_item.values(), key=lambda i: i.display), mine
