@@ -31,12 +31,16 @@ from pvscan.model import Finding, Segment
 
 #: A capitalised word: a name part, possibly hyphenated (Anne-Lise, Berg-Hansen), or
 #: an O'Neill. All-capital words are taken too (forms), and judged more strictly. An
-#: initial with a full stop is not a word of its own (see ``_GAP``).
+#: initial with a full stop is not a word of its own (``_RUN`` steps over it).
 _WORD = regex.compile(r"\p{Lu}(?!\.)[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*")
 
-#: What may stand between two parts of one name: spaces on one line, or a middle
-#: initial ("Inge D. Hanssen", "Pål W. Olsen").
-_GAP = regex.compile(r"[ \u00a0]{1,2}(?:\p{Lu}\.[ \u00a0]{1,2})?")
+#: Two or more capitalised words in a row on one line, with only spaces or a middle
+#: initial ("Inge D. Hanssen") between them (what ``_runs`` looks at): one regex finds
+#: them, so the many single capitalised words of a text cost no Python call each.
+_RUN = regex.compile(
+    r"\p{Lu}(?!\.)[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*"
+    r"(?:[ \u00a0]{1,2}(?:\p{Lu}\.[ \u00a0]{1,2})?\p{Lu}(?!\.)[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*)+"
+)
 
 #: Labels after which a name follows (bokmål, nynorsk, English; forms and letters).
 _LABELS = (
@@ -281,19 +285,13 @@ class NameDetector(Detector):
     @staticmethod
     def _runs(text: str, first: frozenset[str], surnames: frozenset[str], emit) -> None:  # type: ignore[no-untyped-def]
         """Runs of capitalised words on one line; a name is taken from each."""
-        words = list(_WORD.finditer(text))
-        i = 0
-        while i < len(words):
-            j = i
-            while j + 1 < len(words) and _GAP.fullmatch(text, words[j].end(), words[j + 1].start()):
-                j += 1
-            run = words[i : j + 1]
-            i = j + 1
+        for whole in _RUN.finditer(text):
+            run = list(_WORD.finditer(text, whole.start(), whole.end()))
             if len(run) < 2:
                 continue
-            cue = _LABEL_BEFORE.search(text, 0, run[0].start()) or _SALUTE_BEFORE.search(
-                text, max(0, run[0].start() - 30), run[0].start()
-            )
+            cue = _LABEL_BEFORE.search(
+                text, max(0, run[0].start() - 60), run[0].start()
+            ) or _SALUTE_BEFORE.search(text, max(0, run[0].start() - 30), run[0].start())
             if run[0].group().lower().rstrip(".") in _SALUTE_WORDS:
                 run = run[1:]  # "Hei Olena Kovalenko", "Fru Hansen": the cue is in the run
                 cue = cue or True
