@@ -77,6 +77,12 @@ def mask(type_: str, value: str) -> str:
     if type_ == "telefon":
         digits = "".join(c for c in v if c.isdigit())
         return digits[:2] + "*" * max(0, len(digits) - 4) + digits[-2:] if len(digits) > 4 else "****"
+    if type_ == "navn":
+        # A name shows only each part's first letter and length (K*** N******): the
+        # caseworker can tell two names apart, a reader of the report learns nothing.
+        return " ".join(
+            "-".join(p[:1].upper() + "*" * (len(p) - 1) for p in part.split("-")) for part in v.split()
+        )
     if any(c.isdigit() for c in v) and len(v) > 4:
         # Digits mean an identifier of some kind (a custom rule's employee number, a
         # case number): keep only its ends.

@@ -13,7 +13,7 @@ import hashlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -227,6 +227,37 @@ def normalise_root(root: str) -> str:
     if "://" in root:
         return root
     return os.path.abspath(os.path.expanduser(root))
+
+
+class RootUnreachable(ValueError):
+    """A local scan root that does not exist or cannot be listed at all: a usage error
+    (exit 2) naming the root, raised before anything is scanned or marked gone."""
+
+    def __init__(self, root: str, reason: str, scanned_before: bool = False):
+        super().__init__(root)
+        self.root, self.reason, self.scanned_before = root, reason, scanned_before
+
+
+def check_roots(roots: list[str], known: Iterable[str] = ()) -> None:
+    """Refuse a local root that is missing or unreadable as a whole.
+
+    Without this, ``pvscan scan /no/such/folder`` reported one unreadable file and exit
+    1, which reads like a scan that ran. Items under a root that was scanned before
+    (``known``: an unmounted share) are never touched by a scan that does not run, so
+    they are not marked gone. URL roots are checked by their source's ``prepare``."""
+    known = set(known)
+    for root in roots:
+        if "://" in root:
+            continue
+        try:
+            if os.path.isdir(root):
+                with os.scandir(root) as it:
+                    next(it, None)
+            else:
+                with open(root, "rb"):
+                    pass
+        except OSError as exc:
+            raise RootUnreachable(root, exc.strerror or str(exc), root in known) from exc
 
 
 def result_signature(engine: Engine, settings: Settings) -> str:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pvscan.engine.process import Engine
 from pvscan.identity import masking
+from pvscan.identity.search import SearchKey
 from pvscan.model import ItemRef, Settings
 from pvscan.util.i18n import t
 from pvscan.util.paths import open_private
 from pvscan.workflows.access.overview import render_html, write_xlsx
-from pvscan.workflows.access.query import AccessResult, collect
+from pvscan.workflows.access.query import AccessResult, collect, split_namesakes
 from pvscan.workflows.access.redact import (
     COPY_EXT,
     REDACT_TYPES,
@@ -24,7 +26,7 @@ from pvscan.workflows.access.redact import (
     redact_xlsx,
     redaction_regex,
 )
-from pvscan.workflows.find import normalise_identifier
+from pvscan.workflows.find import as_key
 from pvscan.workflows.reportdata import private_dir
 
 
@@ -63,7 +65,7 @@ def make_copy(ref: ItemRef, dst_dir: str, index: int, mine: set[str], engine: An
 
 def access_request(
     db_path: str,
-    identifiers: list[str],
+    identifiers: Sequence[str | SearchKey],
     out: str,
     copies: bool = False,
     lang: str = "nb",
@@ -74,7 +76,8 @@ def access_request(
     """Build the case folder for an access request and return what was written."""
     if not identifiers:
         raise ValueError("give at least one identifier")
-    items, mine = collect(db_path, identifiers)
+    found, mine = collect(db_path, identifiers)
+    items, namesakes = split_namesakes(found)
     out = private_dir(out, db_path, allow_inside)
     if copies and items:
         engine = engine or Engine(settings or Settings())
@@ -102,8 +105,8 @@ def access_request(
                 )
             else:
                 it.copy_note = t("wf.access.copy_manual", lang, reason=note)
-    masked = [masking.mask("fodselsnummer", normalise_identifier(x)) for x in identifiers]
-    result = AccessResult(out, items, [], masked)
+    masked = [as_key(x).shown for x in identifiers]
+    result = AccessResult(out, items, [], masked, namesakes)
 
     html_path = os.path.join(out, "oversikt.html")
     with open_private(html_path, "w", encoding="utf-8") as fh:

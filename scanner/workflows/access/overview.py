@@ -9,7 +9,25 @@ from pvscan.util.htmlpage import esc, page
 from pvscan.util.i18n import t, type_name
 from pvscan.util.paths import create_private
 from pvscan.util.workbook import add_sheet
-from pvscan.workflows.access.query import AccessResult
+from pvscan.workflows.access.query import NAME, NAME_BIRTH, NAME_OTHER, AccessItem, AccessResult
+
+_HOW = {
+    NAME: "wf.access.how_name",
+    NAME_BIRTH: "wf.access.how_name_birth",
+    NAME_OTHER: "wf.access.how_name_other",
+}
+
+
+def how_found(it: AccessItem, lang: str) -> str:
+    """How an item was found, for the caseworker: the kinds of key that matched, and a
+    name alone marked as weaker evidence to confirm."""
+    if it.evidence in _HOW:
+        return t(_HOW[it.evidence], lang)
+    return ", ".join(type_name(_TYPE.get(k, k), lang) for k in sorted(it.found_by))
+
+
+#: Search-key kinds as finding types (for their display names).
+_TYPE = {"fnr": "fodselsnummer", "dnr": "fodselsnummer", "hnr": "fodselsnummer", "syntetisk": "fodselsnummer"}
 
 
 def facts(result: AccessResult, lang: str) -> list[str]:
@@ -33,7 +51,7 @@ def facts(result: AccessResult, lang: str) -> list[str]:
         ),
         t("wf.access.fact_since", lang, oldest=oldest or "–", first=first or "–"),
         t("wf.access.deadline", lang),
-    ]
+    ] + ([t("wf.access.weak", lang, n=result.weak)] if result.weak else [])
 
 
 def _rows(result: AccessResult, lang: str, copies: bool) -> list[list[str]]:
@@ -45,11 +63,13 @@ def _rows(result: AccessResult, lang: str, copies: bool) -> list[list[str]]:
         if it.other_ids:
             other = ", ".join(x for x in (other, t("wf.access.others", lang, n=it.other_ids)) if x)
         copy = it.copy_note or (t("wf.access.copy_none", lang) if not copies else "")
-        rows.append([it.display, where, what, other, it.owner, it.mtime, it.first_seen, copy])
+        rows.append(
+            [it.display, how_found(it, lang), where, what, other, it.owner, it.mtime, it.first_seen, copy]
+        )
     return rows
 
 
-HEAD = ("file", "location", "type", "other", "owner", "modified", "first_seen", "copy")
+HEAD = ("file", "how", "location", "type", "other", "owner", "modified", "first_seen", "copy")
 
 
 def render_html(result: AccessResult, lang: str, copies: bool) -> str:
@@ -68,9 +88,17 @@ def render_html(result: AccessResult, lang: str, copies: bool) -> str:
         + "".join(f"<th>{esc(t('wf.col.' + h, lang))}</th>" for h in HEAD)
         + "</tr></thead><tbody>"
     )
-    for row in _rows(result, lang, copies):
-        body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
+    for it, row in zip(result.items, _rows(result, lang, copies), strict=True):
+        # A hit by name alone is shaded: the caseworker confirms it before handing it out.
+        weak = ' style="background:#fff3cd"' if it.weak else ""
+        body.append(f"<tr{weak}>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
     body.append("</tbody></table>")
+    if result.namesakes:
+        body.append(
+            f"<h2>{esc(t('wf.access.namesakes', lang))}</h2><p>{esc(t('wf.access.namesakes_note', lang))}</p><ul>"
+        )
+        body += [f"<li>{esc(it.display)}</li>" for it in result.namesakes]
+        body.append("</ul>")
     return page(t("wf.access.title", lang), "".join(body), lang)
 
 
@@ -95,7 +123,15 @@ def write_xlsx(result: AccessResult, path: str, lang: str, copies: bool) -> None
         t("wf.report.items", lang),
         [t("wf.col." + h, lang) for h in HEAD],
         _rows(result, lang, copies),
-        [60, 30, 20, 30, 12, 12, 12, 40],
+        [60, 30, 30, 20, 30, 12, 12, 12, 40],
     )
+    if result.namesakes:
+        add_sheet(
+            wb,
+            t("wf.access.namesakes", lang)[:31],
+            [t("wf.col.file", lang), t("wf.col.how", lang)],
+            [[it.display, how_found(it, lang)] for it in result.namesakes],
+            [60, 60],
+        )
     create_private(path)
     wb.save(path)

@@ -4,13 +4,20 @@ holds the person's identifiers and what else it holds."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-from pvscan.identity import masking
+from pvscan.identity.search import SearchKey
 from pvscan.inventory import Inventory
-from pvscan.workflows.find import normalise_identifier
+from pvscan.patterns.names import BESIDE_BIRTH
+from pvscan.workflows.find import as_key, key_hashes
 from pvscan.workflows.reportdata import IDENTIFIERS
+
+#: How an item was found, strongest first. An item found by a number, an e-mail
+#: address or a phone number is the person's; one found only by name may be a
+#: namesake's, and the overview says so.
+STRONG, NAME_BIRTH, NAME, NAME_OTHER = "identifier", "name_birth", "name", "name_other"
 
 
 @dataclass
@@ -28,6 +35,15 @@ class AccessItem:
     copy: str = ""
     copy_note: str = ""
     residual: int = 0
+    #: The kinds of search key that matched (fnr, kontonummer, epost, telefon, navn).
+    found_by: set[str] = field(default_factory=set)
+    #: STRONG, NAME_BIRTH, NAME or NAME_OTHER (see :func:`evidence`).
+    evidence: str = STRONG
+
+    @property
+    def weak(self) -> bool:
+        """Found by name alone: the caseworker must confirm it is the same person."""
+        return self.evidence in (NAME, NAME_OTHER)
 
 
 @dataclass
@@ -36,6 +52,14 @@ class AccessResult:
     items: list[AccessItem]
     files: list[str]
     masked_ids: list[str]
+
+    #: Items where the name stands only beside another person's birth date: probably
+    #: a namesake; shown apart, not counted as the requester's.
+    namesakes: list[AccessItem] = field(default_factory=list)
+
+    @property
+    def weak(self) -> int:
+        return sum(1 for i in self.items if i.weak)
 
     @property
     def copies(self) -> int:
@@ -50,13 +74,51 @@ def _date(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9).strftime("%Y-%m-%d") if ns else ""
 
 
-def collect(db_path: str, identifiers: list[str]) -> tuple[list[AccessItem], set[str]]:
-    """The requester's items from the inventory, with the other data in each."""
-    mine = {masking.keyed_hash(normalise_identifier(x)) for x in identifiers}
+def _births(masked_ids: list[str]) -> set[str]:
+    """The DDMMYY birth dates of the fødselsnummer/D-nummer findings of an item, from
+    their masked form (``010190*****``: the date is all the mask keeps)."""
+    out = set()
+    for m in masked_ids:
+        d = m[:6]
+        if len(m) == 11 and d.isdigit():
+            day = int(d[:2])
+            out.add(f"{day - 40:02d}{d[2:]}" if day > 40 else d)
+    return out
+
+
+def evidence(found_by: set[str], births_in_item: set[str], births: set[str], beside_birth: bool) -> str:
+    """How strong a hit is. Any number, e-mail address or phone number is strong. A
+    name alone is confirmed by a date of birth given with it (or in the requester's
+    fødselsnummer) when the document holds a fødselsnummer with that date or the name
+    stands beside it. When the requester's birth date is known and the name stands
+    only on lines that hold another person number or date of birth (``beside_birth``:
+    a register row), the line is about a namesake."""
+    if found_by - {"navn"}:
+        return STRONG
+    if births and births & births_in_item:
+        return NAME_BIRTH
+    if births and beside_birth:
+        return NAME_OTHER
+    return NAME
+
+
+def split_namesakes(items: list[AccessItem]) -> tuple[list[AccessItem], list[AccessItem]]:
+    """(the requester's items, items that are probably a namesake's)."""
+    return [i for i in items if i.evidence != NAME_OTHER], [i for i in items if i.evidence == NAME_OTHER]
+
+
+def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessItem], set[str]]:
+    """The requester's items from the inventory, with the other data in each and how
+    each was found."""
+    wanted = key_hashes(keys)
+    mine = set(wanted)
+    births = {k.birth.strftime("%d%m%y") for k in map(as_key, keys) if isinstance(k.birth, date)}
     with Inventory(db_path, readonly=True) as inv:
         started = {r["id"]: (r["started"] or "")[:10] for r in inv.scan_rows()}
         rows = inv.find_by_hash(sorted(mine))
         by_item: dict[int, AccessItem] = {}
+        free_name: set[int] = set()  # items where the name stands somewhere without a birth date
+        name_births: dict[int, set[str]] = {}  # item -> birth dates on the name's lines
         for r in rows:
             it = by_item.get(r["item_id"])
             if it is None:
@@ -70,12 +132,23 @@ def collect(db_path: str, identifiers: list[str]) -> tuple[list[AccessItem], set
                     _date(r["mtime_ns"] or 0),
                     started.get(meta["first_seen"], ""),
                 )
+            key = wanted[r["hash"]]
+            it.found_by.add("navn" if key.is_name else key.kind)
+            if key.is_name:
+                variant = r["variant"] or ""
+                if variant.startswith(BESIDE_BIRTH + ":"):
+                    name_births.setdefault(r["item_id"], set()).add(variant.rpartition(":")[2])
+                else:
+                    free_name.add(r["item_id"])
             loc = (r["inner"], r["location"] or "", r["type"])
             if loc not in it.locations:
                 it.locations.append(loc)
         for item_id, it in by_item.items():
             others: set[str] = set()
+            fnr_masks = []
             for f in inv.findings_for(item_id):
+                if f["type"] == "fodselsnummer":
+                    fnr_masks.append(f["masked"])
                 if f["hash"] in mine:
                     continue
                 if f["type"] in IDENTIFIERS:
@@ -83,4 +156,8 @@ def collect(db_path: str, identifiers: list[str]) -> tuple[list[AccessItem], set
                 else:
                     it.other_types[f["type"]] += f["count"] or 1
             it.other_ids = len(others)
+            beside = name_births.get(item_id, set())
+            it.evidence = evidence(
+                it.found_by, _births(fnr_masks) | beside, births, bool(beside) and item_id not in free_name
+            )
     return sorted(by_item.values(), key=lambda i: i.display), mine
