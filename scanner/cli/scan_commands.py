@@ -24,7 +24,7 @@ from pvscan.cli.options import (
 from pvscan.cli.progress import Progress
 from pvscan.engine.manager import make_plugin_manager, plugin_list
 from pvscan.engine.remote import WorkersRefused
-from pvscan.inventory import DatabaseErrors, Inventory, display_target
+from pvscan.inventory import DatabaseErrors, Inventory, display_target, is_postgres
 from pvscan.model import Settings
 from pvscan.scan import RootUnreachable, ScanInterrupted, ScanLocked, check_roots, normalise_root
 from pvscan.scan import scan as run_scan
@@ -206,12 +206,12 @@ def scan(
 
 def _known_roots(db: str) -> list[str]:
     """The roots earlier scans walked (none when there is no inventory yet)."""
-    if not os.path.exists(db):
+    if not is_postgres(db) and not os.path.exists(db):
         return []
     try:
         with Inventory(db, readonly=True) as inv:
             return inv.scanned_roots()
-    except sqlite3.Error:
+    except DatabaseErrors:
         return []
 
 
