@@ -211,7 +211,7 @@ def _known_roots(db: str) -> list[str]:
     try:
         with Inventory(db, readonly=True) as inv:
             return inv.scanned_roots()
-    except DatabaseErrors:
+    except (*DatabaseErrors, FileNotFoundError):  # no inventory yet
         return []
 
 
