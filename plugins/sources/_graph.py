@@ -394,7 +394,9 @@ class GraphClient:
                 continue
             link = body.get("@odata.deltaLink")
             if not link:
-                raise GraphError(200, "noDeltaLink", "a delta round ended without a delta link", start[:80])
+                raise GraphError(
+                    200, "noDeltaLink", "a delta round ended without a delta link", _where(start)
+                )
             return changes, str(link)
 
     def download(self, path: str, expected: int | None = None) -> Download:

@@ -334,6 +334,10 @@ class M365Source(Source):
                 changes, new_link = client.delta(link or start, {"$select": _FOLDER_SELECT})
             except ResyncRequired:
                 changes, new_link = client.delta(start, {"$select": _FOLDER_SELECT})
+                # A full round lists every current child: the others are gone.
+                listed = {c["id"] for c in changes if "@removed" not in c}
+                for fid in [f for f, v in folders.items() if v[1] == parent and f not in listed]:
+                    _drop_folder(box, fid)
             box["fdelta"][parent] = new_link
             for c in changes:
                 fid = c["id"]
@@ -493,6 +497,9 @@ class M365Source(Source):
         d["link"] = link
         drives[drive_id] = d
         paths = _item_paths(items, d["root"])
+        for iid in [i for i in items if i not in paths]:
+            # Below a deleted folder whose children Graph did not list one by one.
+            del items[iid]
         prefix = sub.strip("/")
         for iid, (_name, _parent, is_folder, size, mtime, etag, creator) in sorted(
             items.items(), key=lambda kv: paths.get(kv[0], "")

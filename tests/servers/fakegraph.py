@@ -161,6 +161,21 @@ class Tenant:
             self.tombstones.append((self.bump(), "message", (uid, msg["parentFolderId"]), mid))
             return msg
 
+    def remove_folder(self, uid: str, fid: str) -> None:
+        """Delete a folder with its subfolders and messages; only the folder itself is
+        reported (to its parent's folder delta), as Exchange does."""
+        with self.lock:
+            folder = self.folders[uid][fid]
+            for child in [f for f, v in self.folders[uid].items() if v["parentFolderId"] == fid]:
+                self.remove_folder(uid, child)
+            for mid in [m for m, v in self.messages[uid].items() if v["parentFolderId"] == fid]:
+                del self.messages[uid][mid]
+            del self.folders[uid][fid]
+            self.tombstones.append((self.bump(), "folder", (uid, folder["parentFolderId"]), fid))
+            parent = self.folders[uid].get(folder["parentFolderId"])
+            if parent is not None:
+                parent["_v"] = self.bump()  # childFolderCount changed
+
     def well_known(self, uid: str, name: str) -> str:
         for fid, f in self.folders[uid].items():
             if f["_well_known"] == name or fid == name:

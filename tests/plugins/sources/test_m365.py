@@ -470,3 +470,39 @@ def test_a_certificate_is_preferred_and_a_wrong_secret_fails_cleanly(tenant, tmp
     with Inventory(db) as inv:
         [err] = inv.walk_errors(failed.scan_id)
     assert "AADSTS7000215" in err["reason"] and "feil-hemmelighet" not in err["reason"]
+
+
+def test_every_onedrive_and_every_site_of_the_tenant(tenant, tmp_path):
+    """The "all" forms for IT: users without a OneDrive are passed over quietly, every
+    library of every site is listed, and item URLs name the user or site and library."""
+    db = str(tmp_path / "inv.sqlite")
+    summary = scan(
+        [f"m365://{TENANT}/onedrive", f"m365://{TENANT}/sharepoint"],
+        db,
+        settings=Settings(ocr=False),
+        workers=0,
+    )
+    assert (summary.read, summary.walk_errors, summary.unscannable) == (6, 0, 0)
+    _check_found(
+        db,
+        {
+            "od_notat": (KARI, f"m365://{TENANT}/onedrive/{KARI}/Saker/2026/notat.txt"),
+            "sp_sak": (OLA, f"m365://{TENANT}/sharepoint/personal/Dokumenter/Ansatte/2026/sak.txt"),
+        },
+    )
+
+
+def test_removed_messages_and_folders_are_gone_after_the_next_scan(tenant, tmp_path):
+    fake = tenant["fake"]
+    t, kari = fake.tenant, tenant["kari"]
+    db = str(tmp_path / "inv.sqlite")
+    scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    [plain] = [m for m, v in t.messages[kari].items() if N["kari_inbox"].encode() in v["_mime"]]
+    t.remove_message(kari, plain)
+    [saker] = [f for f, v in t.folders[kari].items() if v["displayName"] == "Saker"]
+    t.remove_folder(kari, saker)  # with Barnevern below it and both their messages
+    again = scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    assert (again.read, again.gone, again.unchanged) == (0, 3, 9)
+    for key in ("kari_inbox", "kari_attachment", "kari_embedded"):
+        assert not find(db, [N[key]]), key
+    _check_found(db, {k: v for k, v in EXPECTED_FIRST.items() if not k.startswith("kari_")})
