@@ -196,9 +196,9 @@ class _SpoolView(io.RawIOBase):
     more than once (sniffing its first bytes, then extracting), and each open gets its
     own position over the one download."""
 
-    def __init__(self, spool: IO[bytes], size: int) -> None:
+    def __init__(self, spool: IO[bytes], size: int, on_disk: bool) -> None:
         super().__init__()
-        self._spool, self._size, self._pos = spool, size, 0
+        self._spool, self._size, self._pos, self._on_disk = spool, size, 0, on_disk
 
     def readable(self) -> bool:
         return True
@@ -215,6 +215,9 @@ class _SpoolView(io.RawIOBase):
         return self._pos
 
     def fileno(self) -> int:
+        if not self._on_disk:
+            # A memory spool would roll over to disk just to answer this.
+            raise io.UnsupportedOperation("fileno")
         return self._spool.fileno()
 
     def readinto(self, buffer: Any) -> int:
@@ -234,7 +237,7 @@ class Download:
         self.spool, self.size, self.on_disk = spool, size, on_disk
 
     def open(self) -> IO[bytes]:
-        return io.BufferedReader(_SpoolView(self.spool, self.size), CHUNK)
+        return io.BufferedReader(_SpoolView(self.spool, self.size, self.on_disk), CHUNK)
 
     def close(self) -> None:
         self.spool.close()
@@ -415,8 +418,13 @@ class GraphClient:
             if not location:
                 raise GraphError(resp.status_code, "noLocation", "redirect without a location", _where(path))
             resp = self.request("GET", location, auth=False, stream=True)
-        on_disk = expected is not None and expected > SPOOL_MEMORY
-        spool: IO[bytes] = tempfile.TemporaryFile() if on_disk else io.BytesIO()
+        # A known large size goes to disk at once; an unknown one (a message: Graph
+        # gives no size) stays in memory until it passes SPOOL_MEMORY, then rolls over.
+        spool: IO[bytes]
+        if expected is not None and expected > SPOOL_MEMORY:
+            spool = tempfile.TemporaryFile()
+        else:
+            spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # type: ignore[assignment]
         size = 0
         try:
             with resp:
@@ -429,7 +437,8 @@ class GraphClient:
         if expected is not None and expected and size != expected:
             spool.close()
             raise Unscannable(f"download has {size} bytes, expected {expected}", "io")
-        return Download(spool, size, on_disk)
+        # SpooledTemporaryFile rolls over to disk once it holds more than max_size.
+        return Download(spool, size, size > SPOOL_MEMORY or expected is not None and expected > SPOOL_MEMORY)
 
     def close(self) -> None:
         self.session.close()
