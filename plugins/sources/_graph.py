@@ -278,7 +278,6 @@ class GraphClient:
             # Neither carries a credential: msal's text names the authority, requests' the host.
             raise Unscannable(f"cannot reach the authority for {config.tenant}: {exc}"[:300], "io") from None
         self.slots = TenantSlots(config.tenant, config.concurrency)
-        self.tokens_acquired = 0
 
     # ------------------------------------------------------------------ tokens
     def token(self, renew: bool = False) -> str:
@@ -297,8 +296,6 @@ class GraphClient:
             # error_description is Entra's text (AADSTS…), never the credential.
             why = str(result.get("error_description") or result.get("error") or "no token")
             raise Unscannable(f"authentication failed: {why.splitlines()[0][:200]}", "io")
-        if result.get("token_source") != "cache":
-            self.tokens_acquired += 1
         return str(result["access_token"])
 
     # ------------------------------------------------------------------ requests
