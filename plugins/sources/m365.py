@@ -52,6 +52,7 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,8 +67,8 @@ from . import _graph
 from ._graph import Download, GraphError, ResyncRequired, client_for
 
 SERVICES = ("mail", "onedrive", "sharepoint")
-STATE_VERSION = 1
-_MSG_SELECT = "subject,from,receivedDateTime,lastModifiedDateTime,changeKey"
+STATE_VERSION = 2
+_MSG_SELECT = "subject,receivedDateTime,lastModifiedDateTime,changeKey"
 _FOLDER_SELECT = "displayName,parentFolderId,childFolderCount"
 _ITEM_SELECT = (
     "id,name,eTag,size,lastModifiedDateTime,parentReference,file,folder,deleted,root,createdBy,lastModifiedBy"
@@ -136,6 +137,21 @@ def _ns(stamp: str | None) -> int:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return int(when.timestamp()) * 1_000_000_000
+
+
+_DIGIT_RUN = re.compile(r"\d[\d .\-\u00a0]*\d")
+
+
+def _masked_subject(subject: str) -> str:
+    """A message's subject for its display name and the state, with every run of six or
+    more digits masked: a subject such as "Vedrørende 010190 12345" must not put a
+    fødselsnummer in clear into the inventory, which keeps only masked values."""
+
+    def mask(m: re.Match[str]) -> str:
+        run = m.group(0)
+        return re.sub(r"\d", "*", run) if sum(ch.isdigit() for ch in run) >= 6 else run
+
+    return _DIGIT_RUN.sub(mask, " ".join(subject.split()))[:200]
 
 
 def _identity(facet: dict[str, Any] | None) -> str:
@@ -295,7 +311,7 @@ class M365Source(Source):
         boxes[upn] = box
         yield from errors
         failed = {e.display for e in errors}
-        for mid, (fid, mtime, change_key, subject, sender, received) in sorted(box["msgs"].items()):
+        for mid, (fid, mtime, change_key, subject, received) in sorted(box["msgs"].items()):
             where = folder_url(paths[fid]) if fid in paths else None
             if where is None or where in failed:
                 continue
@@ -306,7 +322,6 @@ class M365Source(Source):
                 ("id", mid),
                 ("folder", paths[fid]),
                 ("subject", subject),
-                ("from", sender),
                 ("date", received),
                 ("kind", "eml"),
             )
@@ -364,13 +379,11 @@ class M365Source(Source):
                 if mid in msgs and msgs[mid][0] == fid:
                     del msgs[mid]
                 continue
-            sender = ((c.get("from") or {}).get("emailAddress") or {}).get("address", "")
             msgs[mid] = [
                 fid,
                 _ns(c.get("lastModifiedDateTime") or c.get("receivedDateTime")),
                 str(c.get("changeKey") or ""),
-                " ".join(str(c.get("subject") or "").split())[:200],
-                sender,
+                _masked_subject(str(c.get("subject") or "")),
                 str(c.get("receivedDateTime") or ""),
             ]
         box["mdelta"][fid] = new_link

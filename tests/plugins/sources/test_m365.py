@@ -129,7 +129,8 @@ def tenant(fake_graph, monkeypatch, tmp_path):
 
     o_inbox = t.add_folder(ola, "Innboks", well_known="inbox")
     o_sub = t.add_folder(ola, "Arkiv 2025", parent=o_inbox)
-    t.add_message(ola, o_inbox, _raw(_mime("Lønn", f"Ansatt fnr {N['ola_inbox']}", HR, OLA)), "Lønn", HR)
+    lonn = f"Lønn {N['ola_inbox'][:6]} {N['ola_inbox'][6:]}"  # a number in the subject
+    t.add_message(ola, o_inbox, _raw(_mime(lonn, f"Ansatt fnr {N['ola_inbox']}", HR, OLA)), lonn, HR)
     note = _mime("Vedlegg", "Liste vedlagt.", HR, OLA)
     note.add_attachment(
         f"Navn;Fødselsnummer\nPer;{N['ola_nested']}\n".encode(),
@@ -220,6 +221,11 @@ def test_two_scans_find_everything_with_owners_and_the_second_reads_only_changes
     with Inventory(db) as inv:
         [err] = inv.walk_errors(first.scan_id)
         assert err["display"] == f"m365://{TENANT}/mail/{LEDER}" and "403 ErrorAccessDenied" in err["reason"]
+    # The inventory (items, findings, the delta state) holds no number in clear, not
+    # even the one in a message's subject, which its display name masks.
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("inv.sqlite*"))
+    assert not [k for k, v in N.items() if v.encode() in raw or f"{v[:6]} {v[6:]}".encode() in raw]
+    assert {h.file.rsplit("/", 1)[1][17:] for h in find(db, [N["ola_inbox"]])} == {"Lønn ****** *****"}
     # 4 + 2 messages, 4 OneDrive files, 2 library files (+ the walk error); all read.
     assert (first.files, first.read, first.unscannable) == (13, 12, 0)
     # The large file came through a redirect to a download URL, without our token.
