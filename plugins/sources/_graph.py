@@ -41,6 +41,8 @@ MAX_RETRIES = 8
 #: Back-off when Graph gives no Retry-After: 1, 2, 4 … seconds, at most this.
 MAX_BACKOFF = 120.0
 TIMEOUT = 60.0
+#: Sub-requests per ``$batch`` request (Graph's limit).
+BATCH_SIZE = 20
 #: Downloads up to this size are kept in memory; larger ones go to an anonymous temp
 #: file, written chunk by chunk (a 2 GB file never sits in memory).
 SPOOL_MEMORY = 4 * 1024**2
@@ -379,6 +381,40 @@ class GraphClient:
             if not link:
                 return
             body = self.get(link)
+
+    def batch(self, paths: list[str]) -> list[tuple[int, dict[str, Any]]]:
+        """``GET`` each of ``paths`` through JSON batching (``$batch``, 20 to a
+        request): finding the OneDrive of each of 5,000 users costs 250 requests, not
+        5,000. Returns (status, body) per path, in order; sub-requests throttled on
+        their own (429/503/504) are sent again after their ``Retry-After``."""
+        out: dict[int, tuple[int, dict[str, Any]]] = {}
+        pending = list(range(len(paths)))
+        for attempt in range(MAX_RETRIES + 1):
+            retry: list[int] = []
+            wait = 0.0
+            for first in range(0, len(pending), BATCH_SIZE):
+                chunk = pending[first : first + BATCH_SIZE]
+                body = {
+                    "requests": [
+                        {"id": str(i), "method": "GET", "url": "/" + paths[i].lstrip("/")} for i in chunk
+                    ]
+                }
+                answer = self.request("POST", "/$batch", json=body).json()
+                for r in answer.get("responses", []) if isinstance(answer, dict) else []:
+                    i, status = int(r.get("id", -1)), int(r.get("status", 0))
+                    if i not in chunk:
+                        continue
+                    if status in (429, 503, 504) and attempt < MAX_RETRIES:
+                        retry.append(i)
+                        after = _retry_after((r.get("headers") or {}).get("Retry-After"))
+                        wait = max(wait, after if after is not None else _backoff(attempt))
+                    else:
+                        out[i] = (status, r.get("body") or {})
+            pending = sorted(retry)
+            if not pending:
+                break
+            sleep(wait)
+        return [out.get(i, (0, {})) for i in range(len(paths))]
 
     def delta(self, start: str, params: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str]:
         """All changes of a delta round: from ``start`` (a path for the first round,

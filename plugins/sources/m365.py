@@ -236,8 +236,13 @@ class M365Source(Source):
                         yield from self._mailbox(client, state, upn, f"{base}/{_seg(upn)}", (), quiet=True)
             elif u.service == "onedrive":
                 users = [u.parts[0]] if u.parts else self._users(client, state)
+                absent = self._drive_ids(client, state, users) if not u.parts else {}
                 for upn in users:
                     url = base if u.parts else f"{base}/{_seg(upn)}"
+                    if upn in absent:
+                        if absent[upn].status != 404:  # 404: no OneDrive (unlicensed user)
+                            yield WalkError(url, f"io: {absent[upn]}"[:300])
+                        continue
                     yield from self._onedrive(client, state, upn, url, "/".join(u.parts[1:]), bool(u.parts))
             else:
                 yield from self._sharepoint(client, state, u, base)
@@ -410,6 +415,25 @@ class M365Source(Source):
                 return
             drive_id = known[f"user:{upn}"] = drive["id"]
         yield from self._drive(client, state, drive_id, drive_url, sub, upn)
+
+    def _drive_ids(
+        self, client: _graph.GraphClient, state: dict[str, Any], users: list[str]
+    ) -> dict[str, GraphError]:
+        """Find the OneDrive of every user whose drive is not known yet, twenty to a
+        request; returns why for the users that have none (or may not be read)."""
+        known = state.setdefault("drive_of", {})
+        todo = [upn for upn in users if not known.get(f"user:{upn}")]
+        answers = client.batch([f"{_user_path(upn)}/drive?$select=id" for upn in todo])
+        absent: dict[str, GraphError] = {}
+        for upn, (status, body) in zip(todo, answers, strict=True):
+            if status == 200 and body.get("id"):
+                known[f"user:{upn}"] = body["id"]
+            else:
+                err = body.get("error") or {}
+                absent[upn] = GraphError(
+                    status, str(err.get("code", "error")), str(err.get("message", ""))[:200]
+                )
+        return absent
 
     def _sharepoint(
         self, client: _graph.GraphClient, state: dict[str, Any], u: M365Url, base: str

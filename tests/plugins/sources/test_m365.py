@@ -481,14 +481,16 @@ def test_a_certificate_is_preferred_and_a_wrong_secret_fails_cleanly(tenant, tmp
 def test_every_onedrive_and_every_site_of_the_tenant(tenant, tmp_path):
     """The "all" forms for IT: users without a OneDrive are passed over quietly, every
     library of every site is listed, and item URLs name the user or site and library."""
+    fake = tenant["fake"]
+    fake.throttle(1, 429, "2", match="/drive")  # one sub-request of the batch: sent again
     db = str(tmp_path / "inv.sqlite")
-    summary = scan(
-        [f"m365://{TENANT}/onedrive", f"m365://{TENANT}/sharepoint"],
-        db,
-        settings=Settings(ocr=False),
-        workers=0,
-    )
+    roots = [f"m365://{TENANT}/onedrive", f"m365://{TENANT}/sharepoint"]
+    summary = scan(roots, db, settings=Settings(ocr=False), workers=0)
     assert (summary.read, summary.walk_errors, summary.unscannable) == (6, 0, 0)
+    # The four users' OneDrives were looked up in one $batch (and the throttled one again).
+    paths = [r.path for r in fake.graph_requests()]
+    assert paths.count("/v1.0/$batch") == 2 and not [p for p in paths if p.endswith("/drive")]
+    assert tenant["waits"] == [2.0]
     _check_found(
         db,
         {
