@@ -510,6 +510,10 @@ class M365Source(Source):
                 d = {"link": "", "items": {}, "root": ""}
                 changes, link = client.delta(start, {"$select": _ITEM_SELECT})
         except GraphError as exc:
+            if exc.status == 404:  # the drive was replaced: look its owner's up again next time
+                known = state.get("drive_of", {})
+                for key in [k for k, v in known.items() if v == drive_id]:
+                    del known[key]
             yield WalkError(drive_url, f"io: {exc}"[:300])
             return
         items: dict[str, list[Any]] = d["items"]
