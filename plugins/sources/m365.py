@@ -3,16 +3,13 @@ SharePoint document libraries (``m365://TENANT/…``).
 
 Roots (TENANT is the tenant's domain, ``kommune.onmicrosoft.com``, or its id):
 
-=========================================== ==========================================
-``m365://TENANT/mail/USER``                 every message of every folder of one mailbox
-``m365://TENANT/mail``                      every mailbox of the tenant
-``m365://TENANT/onedrive/USER[/folder]``    one person's OneDrive (or a folder in it)
-``m365://TENANT/onedrive``                  every OneDrive of the tenant
-``m365://TENANT/sharepoint/SITE/LIBRARY[/folder]``  a document library of the site
-                                            ``/sites/SITE`` (``root`` for the root site)
-``m365://TENANT/sharepoint/SITE``           every library of a site
-``m365://TENANT/sharepoint``                every library of every site
-=========================================== ==========================================
+- ``m365://TENANT/mail/USER[/folder…]``: every message of every folder of one mailbox;
+  ``m365://TENANT/mail``: every mailbox of the tenant;
+- ``m365://TENANT/onedrive/USER[/folder…]``: one person's OneDrive;
+  ``m365://TENANT/onedrive``: every OneDrive of the tenant;
+- ``m365://TENANT/sharepoint/SITE/LIBRARY[/folder…]``: a document library of the site
+  ``/sites/SITE`` (``root`` for the root site); ``…/sharepoint/SITE``: every library of
+  the site; ``m365://TENANT/sharepoint``: every library of every site.
 
 Item URLs are the root followed by the item's folder path and ``;id=`` with Graph's
 ids (a message: ``…/mail/kari@k.no/Innboks/Saker/;id=AAMk…``; a file:
@@ -33,13 +30,16 @@ lastModifiedDateTime, changeKey)`` (Graph gives no message size without an extra
 request per message), files ``(size, lastModifiedDateTime, eTag)``.
 
 **Mail** is read as MIME (``/messages/{id}/$value``, kind ``eml``), so the mail
-extractors handle bodies, attachments and embedded messages exactly as for IMAP.
+extractors handle bodies, attachments and embedded messages exactly as for IMAP. A
+message's display name is its folder, time and subject, with digit runs masked (the
+inventory keeps no number in clear).
 
 **Owners** (for routing findings to people): the mailbox's user, the OneDrive's user,
 and for SharePoint the file's creator (else its last modifier).
 
-**Credentials** come from the environment only (see :mod:`._graph`), so each worker
-process, here or on another machine, authenticates by itself with its own token.
+**Credentials** come from the environment (see :mod:`._graph`; a secret may also be
+typed at a hidden prompt, which puts it into this process's environment), so each
+worker process, here or on another machine, authenticates by itself with its own token.
 
 **Deletion** (``delete``) moves a message to Deleted Items and a file to the site's
 recycle bin, both recoverable, only when the organisation has granted the app write
