@@ -514,3 +514,22 @@ def test_removed_messages_and_folders_are_gone_after_the_next_scan(tenant, tmp_p
     for key in ("kari_inbox", "kari_attachment", "kari_embedded"):
         assert not find(db, [N[key]]), key
     _check_found(db, {k: v for k, v in EXPECTED_FIRST.items() if not k.startswith("kari_")})
+
+
+def test_a_root_can_name_one_mail_folder_or_one_drive_folder(tenant, tmp_path):
+    db = str(tmp_path / "inv.sqlite")
+    roots = [f"m365://{TENANT}/mail/{KARI}/Innboks/Saker", f"m365://{TENANT}/onedrive/{KARI}/Saker"]
+    summary = scan(roots, db, settings=Settings(ocr=False), workers=0)
+    assert (summary.read, summary.walk_errors) == (4, 0)  # 2 messages below Saker, 2 files
+    _check_found(
+        db, {k: EXPECTED_FIRST[k] for k in ("kari_attachment", "kari_embedded", "od_notat", "od_changed")}
+    )
+    assert not find(db, [N["kari_inbox"]]) and not find(db, [N["od_deleted"]])
+    with Inventory(db) as inv:
+        urls = sorted(os.fsdecode(bytes(r["path"])) for r in inv.items_in(roots))
+    assert [u.split(";id=")[0] for u in urls] == [
+        f"{roots[0]}/",
+        f"{roots[0]}/Barnevern/",
+        f"{roots[1]}/2026/notat.txt",
+        f"{roots[1]}/endres.txt",
+    ]
