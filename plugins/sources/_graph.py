@@ -41,6 +41,8 @@ MAX_RETRIES = 8
 #: Back-off when Graph gives no Retry-After: 1, 2, 4 … seconds, at most this.
 MAX_BACKOFF = 120.0
 TIMEOUT = 60.0
+#: Sub-requests per ``$batch`` request (Graph's limit).
+BATCH_SIZE = 20
 #: Downloads up to this size are kept in memory; larger ones go to an anonymous temp
 #: file, written chunk by chunk (a 2 GB file never sits in memory).
 SPOOL_MEMORY = 4 * 1024**2
@@ -196,9 +198,9 @@ class _SpoolView(io.RawIOBase):
     more than once (sniffing its first bytes, then extracting), and each open gets its
     own position over the one download."""
 
-    def __init__(self, spool: IO[bytes], size: int) -> None:
+    def __init__(self, spool: IO[bytes], size: int, on_disk: bool) -> None:
         super().__init__()
-        self._spool, self._size, self._pos = spool, size, 0
+        self._spool, self._size, self._pos, self._on_disk = spool, size, 0, on_disk
 
     def readable(self) -> bool:
         return True
@@ -215,6 +217,9 @@ class _SpoolView(io.RawIOBase):
         return self._pos
 
     def fileno(self) -> int:
+        if not self._on_disk:
+            # A memory spool would roll over to disk just to answer this.
+            raise io.UnsupportedOperation("fileno")
         return self._spool.fileno()
 
     def readinto(self, buffer: Any) -> int:
@@ -234,7 +239,7 @@ class Download:
         self.spool, self.size, self.on_disk = spool, size, on_disk
 
     def open(self) -> IO[bytes]:
-        return io.BufferedReader(_SpoolView(self.spool, self.size), CHUNK)
+        return io.BufferedReader(_SpoolView(self.spool, self.size, self.on_disk), CHUNK)
 
     def close(self) -> None:
         self.spool.close()
@@ -275,7 +280,6 @@ class GraphClient:
             # Neither carries a credential: msal's text names the authority, requests' the host.
             raise Unscannable(f"cannot reach the authority for {config.tenant}: {exc}"[:300], "io") from None
         self.slots = TenantSlots(config.tenant, config.concurrency)
-        self.tokens_acquired = 0
 
     # ------------------------------------------------------------------ tokens
     def token(self, renew: bool = False) -> str:
@@ -294,8 +298,6 @@ class GraphClient:
             # error_description is Entra's text (AADSTS…), never the credential.
             why = str(result.get("error_description") or result.get("error") or "no token")
             raise Unscannable(f"authentication failed: {why.splitlines()[0][:200]}", "io")
-        if result.get("token_source") != "cache":
-            self.tokens_acquired += 1
         return str(result["access_token"])
 
     # ------------------------------------------------------------------ requests
@@ -380,6 +382,40 @@ class GraphClient:
                 return
             body = self.get(link)
 
+    def batch(self, paths: list[str]) -> list[tuple[int, dict[str, Any]]]:
+        """``GET`` each of ``paths`` through JSON batching (``$batch``, 20 to a
+        request): finding the OneDrive of each of 5,000 users costs 250 requests, not
+        5,000. Returns (status, body) per path, in order; sub-requests throttled on
+        their own (429/503/504) are sent again after their ``Retry-After``."""
+        out: dict[int, tuple[int, dict[str, Any]]] = {}
+        pending = list(range(len(paths)))
+        for attempt in range(MAX_RETRIES + 1):
+            retry: list[int] = []
+            wait = 0.0
+            for first in range(0, len(pending), BATCH_SIZE):
+                chunk = pending[first : first + BATCH_SIZE]
+                body = {
+                    "requests": [
+                        {"id": str(i), "method": "GET", "url": "/" + paths[i].lstrip("/")} for i in chunk
+                    ]
+                }
+                answer = self.request("POST", "/$batch", json=body).json()
+                for r in answer.get("responses", []) if isinstance(answer, dict) else []:
+                    i, status = int(r.get("id", -1)), int(r.get("status", 0))
+                    if i not in chunk:
+                        continue
+                    if status in (429, 503, 504) and attempt < MAX_RETRIES:
+                        retry.append(i)
+                        after = _retry_after((r.get("headers") or {}).get("Retry-After"))
+                        wait = max(wait, after if after is not None else _backoff(attempt))
+                    else:
+                        out[i] = (status, r.get("body") or {})
+            pending = sorted(retry)
+            if not pending:
+                break
+            sleep(wait)
+        return [out.get(i, (0, {})) for i in range(len(paths))]
+
     def delta(self, start: str, params: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str]:
         """All changes of a delta round: from ``start`` (a path for the first round,
         the last round's ``@odata.deltaLink`` after that) through every
@@ -394,7 +430,9 @@ class GraphClient:
                 continue
             link = body.get("@odata.deltaLink")
             if not link:
-                raise GraphError(200, "noDeltaLink", "a delta round ended without a delta link", start[:80])
+                raise GraphError(
+                    200, "noDeltaLink", "a delta round ended without a delta link", _where(start)
+                )
             return changes, str(link)
 
     def download(self, path: str, expected: int | None = None) -> Download:
@@ -413,8 +451,13 @@ class GraphClient:
             if not location:
                 raise GraphError(resp.status_code, "noLocation", "redirect without a location", _where(path))
             resp = self.request("GET", location, auth=False, stream=True)
-        on_disk = expected is not None and expected > SPOOL_MEMORY
-        spool: IO[bytes] = tempfile.TemporaryFile() if on_disk else io.BytesIO()
+        # A known large size goes to disk at once; an unknown one (a message: Graph
+        # gives no size) stays in memory until it passes SPOOL_MEMORY, then rolls over.
+        spool: IO[bytes]
+        if expected is not None and expected > SPOOL_MEMORY:
+            spool = tempfile.TemporaryFile()
+        else:
+            spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # type: ignore[assignment]
         size = 0
         try:
             with resp:
@@ -427,7 +470,8 @@ class GraphClient:
         if expected is not None and expected and size != expected:
             spool.close()
             raise Unscannable(f"download has {size} bytes, expected {expected}", "io")
-        return Download(spool, size, on_disk)
+        # SpooledTemporaryFile rolls over to disk once it holds more than max_size.
+        return Download(spool, size, size > SPOOL_MEMORY or expected is not None and expected > SPOOL_MEMORY)
 
     def close(self) -> None:
         self.session.close()

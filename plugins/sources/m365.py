@@ -3,16 +3,13 @@ SharePoint document libraries (``m365://TENANT/…``).
 
 Roots (TENANT is the tenant's domain, ``kommune.onmicrosoft.com``, or its id):
 
-=========================================== ==========================================
-``m365://TENANT/mail/USER``                 every message of every folder of one mailbox
-``m365://TENANT/mail``                      every mailbox of the tenant
-``m365://TENANT/onedrive/USER[/folder]``    one person's OneDrive (or a folder in it)
-``m365://TENANT/onedrive``                  every OneDrive of the tenant
-``m365://TENANT/sharepoint/SITE/LIBRARY[/folder]``  a document library of the site
-                                            ``/sites/SITE`` (``root`` for the root site)
-``m365://TENANT/sharepoint/SITE``           every library of a site
-``m365://TENANT/sharepoint``                every library of every site
-=========================================== ==========================================
+- ``m365://TENANT/mail/USER[/folder…]``: every message of every folder of one mailbox;
+  ``m365://TENANT/mail``: every mailbox of the tenant;
+- ``m365://TENANT/onedrive/USER[/folder…]``: one person's OneDrive;
+  ``m365://TENANT/onedrive``: every OneDrive of the tenant;
+- ``m365://TENANT/sharepoint/SITE/LIBRARY[/folder…]``: a document library of the site
+  ``/sites/SITE`` (``root`` for the root site); ``…/sharepoint/SITE``: every library of
+  the site; ``m365://TENANT/sharepoint``: every library of every site.
 
 Item URLs are the root followed by the item's folder path and ``;id=`` with Graph's
 ids (a message: ``…/mail/kari@k.no/Innboks/Saker/;id=AAMk…``; a file:
@@ -33,13 +30,16 @@ lastModifiedDateTime, changeKey)`` (Graph gives no message size without an extra
 request per message), files ``(size, lastModifiedDateTime, eTag)``.
 
 **Mail** is read as MIME (``/messages/{id}/$value``, kind ``eml``), so the mail
-extractors handle bodies, attachments and embedded messages exactly as for IMAP.
+extractors handle bodies, attachments and embedded messages exactly as for IMAP. A
+message's display name is its folder, time and subject, with digit runs masked (the
+inventory keeps no number in clear).
 
 **Owners** (for routing findings to people): the mailbox's user, the OneDrive's user,
 and for SharePoint the file's creator (else its last modifier).
 
-**Credentials** come from the environment only (see :mod:`._graph`), so each worker
-process, here or on another machine, authenticates by itself with its own token.
+**Credentials** come from the environment (see :mod:`._graph`; a secret may also be
+typed at a hidden prompt, which puts it into this process's environment), so each
+worker process, here or on another machine, authenticates by itself with its own token.
 
 **Deletion** (``delete``) moves a message to Deleted Items and a file to the site's
 recycle bin, both recoverable, only when the organisation has granted the app write
@@ -52,6 +52,7 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,8 +67,8 @@ from . import _graph
 from ._graph import Download, GraphError, ResyncRequired, client_for
 
 SERVICES = ("mail", "onedrive", "sharepoint")
-STATE_VERSION = 1
-_MSG_SELECT = "subject,from,receivedDateTime,lastModifiedDateTime,changeKey"
+STATE_VERSION = 2
+_MSG_SELECT = "subject,receivedDateTime,lastModifiedDateTime,changeKey"
 _FOLDER_SELECT = "displayName,parentFolderId,childFolderCount"
 _ITEM_SELECT = (
     "id,name,eTag,size,lastModifiedDateTime,parentReference,file,folder,deleted,root,createdBy,lastModifiedBy"
@@ -136,6 +137,21 @@ def _ns(stamp: str | None) -> int:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return int(when.timestamp()) * 1_000_000_000
+
+
+_DIGIT_RUN = re.compile(r"\d[\d .\-\u00a0]*\d")
+
+
+def _masked_subject(subject: str) -> str:
+    """A message's subject for its display name and the state, with every run of six or
+    more digits masked: a subject such as "Vedrørende 010190 12345" must not put a
+    fødselsnummer in clear into the inventory, which keeps only masked values."""
+
+    def mask(m: re.Match[str]) -> str:
+        run = m.group(0)
+        return re.sub(r"\d", "*", run) if sum(ch.isdigit() for ch in run) >= 6 else run
+
+    return _DIGIT_RUN.sub(mask, " ".join(subject.split()))[:200]
 
 
 def _identity(facet: dict[str, Any] | None) -> str:
@@ -220,8 +236,13 @@ class M365Source(Source):
                         yield from self._mailbox(client, state, upn, f"{base}/{_seg(upn)}", (), quiet=True)
             elif u.service == "onedrive":
                 users = [u.parts[0]] if u.parts else self._users(client, state)
+                absent = self._drive_ids(client, state, users) if not u.parts else {}
                 for upn in users:
                     url = base if u.parts else f"{base}/{_seg(upn)}"
+                    if upn in absent:
+                        if absent[upn].status != 404:  # 404: no OneDrive (unlicensed user)
+                            yield WalkError(url, f"io: {absent[upn]}"[:300])
+                        continue
                     yield from self._onedrive(client, state, upn, url, "/".join(u.parts[1:]), bool(u.parts))
             else:
                 yield from self._sharepoint(client, state, u, base)
@@ -295,7 +316,7 @@ class M365Source(Source):
         boxes[upn] = box
         yield from errors
         failed = {e.display for e in errors}
-        for mid, (fid, mtime, change_key, subject, sender, received) in sorted(box["msgs"].items()):
+        for mid, (fid, mtime, change_key, subject, received) in sorted(box["msgs"].items()):
             where = folder_url(paths[fid]) if fid in paths else None
             if where is None or where in failed:
                 continue
@@ -306,7 +327,6 @@ class M365Source(Source):
                 ("id", mid),
                 ("folder", paths[fid]),
                 ("subject", subject),
-                ("from", sender),
                 ("date", received),
                 ("kind", "eml"),
             )
@@ -334,6 +354,10 @@ class M365Source(Source):
                 changes, new_link = client.delta(link or start, {"$select": _FOLDER_SELECT})
             except ResyncRequired:
                 changes, new_link = client.delta(start, {"$select": _FOLDER_SELECT})
+                # A full round lists every current child: the others are gone.
+                listed = {c["id"] for c in changes if "@removed" not in c}
+                for fid in [f for f, v in folders.items() if v[1] == parent and f not in listed]:
+                    _drop_folder(box, fid)
             box["fdelta"][parent] = new_link
             for c in changes:
                 fid = c["id"]
@@ -360,13 +384,11 @@ class M365Source(Source):
                 if mid in msgs and msgs[mid][0] == fid:
                     del msgs[mid]
                 continue
-            sender = ((c.get("from") or {}).get("emailAddress") or {}).get("address", "")
             msgs[mid] = [
                 fid,
                 _ns(c.get("lastModifiedDateTime") or c.get("receivedDateTime")),
                 str(c.get("changeKey") or ""),
-                " ".join(str(c.get("subject") or "").split())[:200],
-                sender,
+                _masked_subject(str(c.get("subject") or "")),
                 str(c.get("receivedDateTime") or ""),
             ]
         box["mdelta"][fid] = new_link
@@ -393,6 +415,25 @@ class M365Source(Source):
                 return
             drive_id = known[f"user:{upn}"] = drive["id"]
         yield from self._drive(client, state, drive_id, drive_url, sub, upn)
+
+    def _drive_ids(
+        self, client: _graph.GraphClient, state: dict[str, Any], users: list[str]
+    ) -> dict[str, GraphError]:
+        """Find the OneDrive of every user whose drive is not known yet, twenty to a
+        request; returns why for the users that have none (or may not be read)."""
+        known = state.setdefault("drive_of", {})
+        todo = [upn for upn in users if not known.get(f"user:{upn}")]
+        answers = client.batch([f"{_user_path(upn)}/drive?$select=id" for upn in todo])
+        absent: dict[str, GraphError] = {}
+        for upn, (status, body) in zip(todo, answers, strict=True):
+            if status == 200 and body.get("id"):
+                known[f"user:{upn}"] = body["id"]
+            else:
+                err = body.get("error") or {}
+                absent[upn] = GraphError(
+                    status, str(err.get("code", "error")), str(err.get("message", ""))[:200]
+                )
+        return absent
 
     def _sharepoint(
         self, client: _graph.GraphClient, state: dict[str, Any], u: M365Url, base: str
@@ -469,6 +510,10 @@ class M365Source(Source):
                 d = {"link": "", "items": {}, "root": ""}
                 changes, link = client.delta(start, {"$select": _ITEM_SELECT})
         except GraphError as exc:
+            if exc.status == 404:  # the drive was replaced: look its owner's up again next time
+                known = state.get("drive_of", {})
+                for key in [k for k, v in known.items() if v == drive_id]:
+                    del known[key]
             yield WalkError(drive_url, f"io: {exc}"[:300])
             return
         items: dict[str, list[Any]] = d["items"]
@@ -493,6 +538,9 @@ class M365Source(Source):
         d["link"] = link
         drives[drive_id] = d
         paths = _item_paths(items, d["root"])
+        for iid in [i for i in items if i not in paths]:
+            # Below a deleted folder whose children Graph did not list one by one.
+            del items[iid]
         prefix = sub.strip("/")
         for iid, (_name, _parent, is_folder, size, mtime, etag, creator) in sorted(
             items.items(), key=lambda kv: paths.get(kv[0], "")

@@ -128,7 +128,7 @@ def scan(
     broker: str | None,
     batch: int,
 ) -> None:
-    """Scan folders, shares (smb://…) or mailboxes (imaps://…) for personal data.
+    """Scan folders, shares (smb://…), mailboxes (imaps://…) or Microsoft 365 (m365://…) for personal data.
 
     PATHS default to your home folder. The inventory is updated incrementally: files
     unchanged since the last scan are not read again, and an interrupted scan resumes.

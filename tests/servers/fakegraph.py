@@ -16,6 +16,7 @@ the published v1.0 reference for shapes, names and paging:
   leaves it out), ``children``, ``content`` answering 302 to a pre-authenticated
   download URL, ``DELETE`` with ``If-Match`` into a recycle bin;
 - ``sites`` (``root``, by ``hostname:/sites/name``, ``?search=``, ``lists``);
+- JSON batching (``$batch``), each sub-request with its own status and throttling;
 - ``@odata.nextLink`` / ``@odata.deltaLink`` paging (small pages, so paging is always
   exercised), error bodies ``{"error": {"code", "message"}}``, 401
   ``InvalidAuthenticationToken`` for an expired token, 403 for a mailbox the app may
@@ -160,6 +161,21 @@ class Tenant:
             msg = self.messages[uid].pop(mid)
             self.tombstones.append((self.bump(), "message", (uid, msg["parentFolderId"]), mid))
             return msg
+
+    def remove_folder(self, uid: str, fid: str) -> None:
+        """Delete a folder with its subfolders and messages; only the folder itself is
+        reported (to its parent's folder delta), as Exchange does."""
+        with self.lock:
+            folder = self.folders[uid][fid]
+            for child in [f for f, v in self.folders[uid].items() if v["parentFolderId"] == fid]:
+                self.remove_folder(uid, child)
+            for mid in [m for m, v in self.messages[uid].items() if v["parentFolderId"] == fid]:
+                del self.messages[uid][mid]
+            del self.folders[uid][fid]
+            self.tombstones.append((self.bump(), "folder", (uid, folder["parentFolderId"]), fid))
+            parent = self.folders[uid].get(folder["parentFolderId"])
+            if parent is not None:
+                parent["_v"] = self.bump()  # childFolderCount changed
 
     def well_known(self, uid: str, name: str) -> str:
         for fid, f in self.folders[uid].items():
@@ -625,6 +641,8 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> tuple[int, Any, dict[str, str]]:
         t = self.fake.tenant
         ok: dict[str, str] = {}
+        if p == ["$batch"] and method == "POST":
+            return 200, {"responses": [self._sub_request(r) for r in json.loads(body)["requests"]]}, ok
         if p == ["users"]:
             self._need("User.Read.All")
             return 200, self._collection(path, [_public(u) for u in t.users.values()], query), ok
@@ -644,6 +662,24 @@ class _Handler(BaseHTTPRequestHandler):
         if p[0] == "sites":
             return self._sites(p[1:], query, path)
         raise HttpError(400, "BadRequest", f"Resource not found for the segment '{p[-1]}'.")
+
+    def _sub_request(self, r: dict[str, Any]) -> dict[str, Any]:
+        """One request of a JSON batch, answered as Graph does inside ``responses``
+        (its own status, headers and body; throttled on its own)."""
+        split = urlsplit(r["url"])
+        path = "/v1.0" + split.path
+        try:
+            self._throttled(path)
+            parts = [unquote(x) for x in split.path.split("/") if x]
+            status, obj, headers = self._graph(r["method"], parts, parse_qs(split.query), b"", path)
+        except HttpError as exc:
+            return {
+                "id": r["id"],
+                "status": exc.status,
+                "headers": exc.headers,
+                "body": {"error": {"code": exc.code, "message": exc.message}},
+            }
+        return {"id": r["id"], "status": status, "headers": headers, "body": obj}
 
     def _user(
         self, method: str, uid: str, p: list[str], query: dict[str, list[str]], body: bytes, path: str

@@ -129,7 +129,8 @@ def tenant(fake_graph, monkeypatch, tmp_path):
 
     o_inbox = t.add_folder(ola, "Innboks", well_known="inbox")
     o_sub = t.add_folder(ola, "Arkiv 2025", parent=o_inbox)
-    t.add_message(ola, o_inbox, _raw(_mime("Lønn", f"Ansatt fnr {N['ola_inbox']}", HR, OLA)), "Lønn", HR)
+    lonn = f"Lønn {N['ola_inbox'][:6]} {N['ola_inbox'][6:]}"  # a number in the subject
+    t.add_message(ola, o_inbox, _raw(_mime(lonn, f"Ansatt fnr {N['ola_inbox']}", HR, OLA)), lonn, HR)
     note = _mime("Vedlegg", "Liste vedlagt.", HR, OLA)
     note.add_attachment(
         f"Navn;Fødselsnummer\nPer;{N['ola_nested']}\n".encode(),
@@ -220,6 +221,11 @@ def test_two_scans_find_everything_with_owners_and_the_second_reads_only_changes
     with Inventory(db) as inv:
         [err] = inv.walk_errors(first.scan_id)
         assert err["display"] == f"m365://{TENANT}/mail/{LEDER}" and "403 ErrorAccessDenied" in err["reason"]
+    # The inventory (items, findings, the delta state) holds no number in clear, not
+    # even the one in a message's subject, which its display name masks.
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("inv.sqlite*"))
+    assert not [k for k, v in N.items() if v.encode() in raw or f"{v[:6]} {v[6:]}".encode() in raw]
+    assert {h.file.rsplit("/", 1)[1][17:] for h in find(db, [N["ola_inbox"]])} == {"Lønn ****** *****"}
     # 4 + 2 messages, 4 OneDrive files, 2 library files (+ the walk error); all read.
     assert (first.files, first.read, first.unscannable) == (13, 12, 0)
     # The large file came through a redirect to a download URL, without our token.
@@ -470,3 +476,60 @@ def test_a_certificate_is_preferred_and_a_wrong_secret_fails_cleanly(tenant, tmp
     with Inventory(db) as inv:
         [err] = inv.walk_errors(failed.scan_id)
     assert "AADSTS7000215" in err["reason"] and "feil-hemmelighet" not in err["reason"]
+
+
+def test_every_onedrive_and_every_site_of_the_tenant(tenant, tmp_path):
+    """The "all" forms for IT: users without a OneDrive are passed over quietly, every
+    library of every site is listed, and item URLs name the user or site and library."""
+    fake = tenant["fake"]
+    fake.throttle(1, 429, "2", match="/drive")  # one sub-request of the batch: sent again
+    db = str(tmp_path / "inv.sqlite")
+    roots = [f"m365://{TENANT}/onedrive", f"m365://{TENANT}/sharepoint"]
+    summary = scan(roots, db, settings=Settings(ocr=False), workers=0)
+    assert (summary.read, summary.walk_errors, summary.unscannable) == (6, 0, 0)
+    # The four users' OneDrives were looked up in one $batch (and the throttled one again).
+    paths = [r.path for r in fake.graph_requests()]
+    assert paths.count("/v1.0/$batch") == 2 and not [p for p in paths if p.endswith("/drive")]
+    assert tenant["waits"] == [2.0]
+    _check_found(
+        db,
+        {
+            "od_notat": (KARI, f"m365://{TENANT}/onedrive/{KARI}/Saker/2026/notat.txt"),
+            "sp_sak": (OLA, f"m365://{TENANT}/sharepoint/personal/Dokumenter/Ansatte/2026/sak.txt"),
+        },
+    )
+
+
+def test_removed_messages_and_folders_are_gone_after_the_next_scan(tenant, tmp_path):
+    fake = tenant["fake"]
+    t, kari = fake.tenant, tenant["kari"]
+    db = str(tmp_path / "inv.sqlite")
+    scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    [plain] = [m for m, v in t.messages[kari].items() if N["kari_inbox"].encode() in v["_mime"]]
+    t.remove_message(kari, plain)
+    [saker] = [f for f, v in t.folders[kari].items() if v["displayName"] == "Saker"]
+    t.remove_folder(kari, saker)  # with Barnevern below it and both their messages
+    again = scan(ROOTS, db, settings=Settings(ocr=False), workers=0)
+    assert (again.read, again.gone, again.unchanged) == (0, 3, 9)
+    for key in ("kari_inbox", "kari_attachment", "kari_embedded"):
+        assert not find(db, [N[key]]), key
+    _check_found(db, {k: v for k, v in EXPECTED_FIRST.items() if not k.startswith("kari_")})
+
+
+def test_a_root_can_name_one_mail_folder_or_one_drive_folder(tenant, tmp_path):
+    db = str(tmp_path / "inv.sqlite")
+    roots = [f"m365://{TENANT}/mail/{KARI}/Innboks/Saker", f"m365://{TENANT}/onedrive/{KARI}/Saker"]
+    summary = scan(roots, db, settings=Settings(ocr=False), workers=0)
+    assert (summary.read, summary.walk_errors) == (4, 0)  # 2 messages below Saker, 2 files
+    _check_found(
+        db, {k: EXPECTED_FIRST[k] for k in ("kari_attachment", "kari_embedded", "od_notat", "od_changed")}
+    )
+    assert not find(db, [N["kari_inbox"]]) and not find(db, [N["od_deleted"]])
+    with Inventory(db) as inv:
+        urls = sorted(os.fsdecode(bytes(r["path"])) for r in inv.items_in(roots))
+    assert [u.split(";id=")[0] for u in urls] == [
+        f"{roots[0]}/",
+        f"{roots[0]}/Barnevern/",
+        f"{roots[1]}/2026/notat.txt",
+        f"{roots[1]}/endres.txt",
+    ]
