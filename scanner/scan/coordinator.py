@@ -9,6 +9,7 @@ This is the library API the CLI is a thin layer over::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -398,6 +399,12 @@ def _run(
     def should_stop() -> bool:
         return stop.set
 
+    # Credentials are resolved here, in this process and before any worker starts, so a
+    # prompt is seen and local workers inherit what it put in the environment. A failure
+    # is left to the walk, which records it against the root with its reason.
+    for root in roots:
+        with contextlib.suppress(Exception):
+            engine.source_for(root).prepare(root)
     if broker:
         results: Iterator[ItemResult] = RemoteRunner(broker, settings, batch=batch).run(
             to_read(), should_stop=should_stop
