@@ -580,7 +580,9 @@ class CategoryDetector(Detector):
         language = doc.get("category_language")
         doc_norwegian = language is None or language.norwegian() is not False
         out: list[Finding] = []
-        for typ in {h.type for h in terms.values()}:
+        # In order of the first hit (a set's order changes with the hash seed from one
+        # run to the next, and so would the order of the findings in every output).
+        for typ in dict.fromkeys(h.type for h in terms.values()):
             mine = [h for h in terms.values() if h.type == typ]
             linked = [
                 h
