@@ -6,4 +6,5 @@ pytest_plugins = [
     "servers.dovecot",
     "servers.smtp",
     "servers.oidc",
+    "servers.chromium",
 ]
