@@ -291,6 +291,22 @@ class Views:
             )
         )
 
+    def finding_samples(self, item_ids: list[int], per_item: int = 3) -> dict[int, list[sqlite3.Row]]:
+        """The first few findings (masked value, type, location) of each of ``item_ids``
+        (one page of the employee's list), for a short masked context per file."""
+        out: dict[int, list[sqlite3.Row]] = {i: [] for i in item_ids}
+        if not item_ids:
+            return out
+        marks = ",".join("?" * len(item_ids))
+        for r in self.db.execute(
+            f"""SELECT item_id, type, masked, location, inner FROM findings
+                WHERE item_id IN ({marks}) ORDER BY item_id, id""",
+            item_ids,
+        ):
+            if len(out[r["item_id"]]) < per_item:
+                out[r["item_id"]].append(r)
+        return out
+
     # ---------------------------------------------------------------- leader and privacy officer
     def owner_stats_rows(self, units: list[str] | None) -> list[sqlite3.Row]:
         """Per person: open and handled items, oldest open, recent; for ``units`` (None: all)."""

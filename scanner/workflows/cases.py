@@ -61,10 +61,12 @@ def case_hits(inv: Inventory, case_id: int) -> list[CaseHit]:
     row = inv.case_row(case_id)
     if row is None:
         raise LookupError(case_id)
-    return [
-        CaseHit(r["display"], r["inner"], r["type"], r["masked"], r["location"] or "", r["owner"] or "")
-        for r in inv.find_by_hash(json.loads(row["hashes"]))
-    ]
+    hits = []
+    for r in inv.find_by_hash(json.loads(row["hashes"])):
+        routed = inv.routed_item(r["item_id"])
+        owner = routed["owner"] if routed is not None else r["owner"] or ""
+        hits.append(CaseHit(r["display"], r["inner"], r["type"], r["masked"], r["location"] or "", owner))
+    return hits
 
 
 def case_file(inv: Inventory, case_id: int, name: str) -> str:
