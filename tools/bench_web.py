@@ -48,13 +48,17 @@ def build(db: str, files: int, per_file: int, users: int, seed: int) -> None:
                 url = f"/srv/arkiv/gammelt/{i}.txt"
             else:
                 url = f"/srv/home/u{i % users:04d}/mappe{i % 17}/fil{i}.docx"
-            ref = ItemRef("local", url, url, 20_000, now - rng.randint(0, 3650) * 86_400 * 10**9, f"1:{i}", "root")
+            ref = ItemRef(
+                "local", url, url, 20_000, now - rng.randint(0, 3650) * 86_400 * 10**9, f"1:{i}", "root"
+            )
             findings = []
             for j in range(per_file):
                 if j == 0 and i % 7 == 0:
                     findings.append(Finding("helse", "diagnose", f"avsnitt {j}"))
                     continue
-                findings.append(Finding(TYPES[j % 4] if j % 3 else "fodselsnummer", rng.choice(people), f"avsnitt {j}"))
+                findings.append(
+                    Finding(TYPES[j % 4] if j % 3 else "fodselsnummer", rng.choice(people), f"avsnitt {j}")
+                )
             inv.store_result(scan_id, "/srv", ItemResult(ref, findings, kind="docx"), "bench", False, masking)
             if i % 2000 == 0:
                 inv.commit()
@@ -100,12 +104,16 @@ def register(cli: click.Group) -> None:
         if not os.path.exists(db):
             t0 = time.perf_counter()
             build(db, files, per_file, users, seed)
-            click.echo(f"built {db}: {files} files, {files * per_file} findings in {time.perf_counter() - t0:.0f} s")
+            click.echo(
+                f"built {db}: {files} files, {files * per_file} findings in {time.perf_counter() - t0:.0f} s"
+            )
         organisation = from_dict(org(users))
         with Inventory(db) as inv:
             t0 = time.perf_counter()
             n = route(inv, organisation)
-            click.echo(f"routing {n} files: {time.perf_counter() - t0:.1f} s (at start and after each scan, not per request)")
+            click.echo(
+                f"routing {n} files: {time.perf_counter() - t0:.1f} s (at start and after each scan, not per request)"
+            )
             some_item = inv.routed_page("u0042", "open", limit=1)[0][0]["item_id"]
         web_settings.setup(secure_cookies=False)
         install(WebState(db, organisation, "header"))

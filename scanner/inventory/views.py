@@ -386,11 +386,11 @@ class Views:
     # ---------------------------------------------------------------- access-request cases
     def add_case(self, opened_by: str, at: str, masked: str, hashes: str, folder: str, hits: int) -> int:
         with self.transaction() as db:  # type: ignore[attr-defined]
-            cur = db.execute(
-                "INSERT INTO access_cases(opened_by, at, masked, hashes, folder, hits) VALUES(?,?,?,?,?,?)",
+            row = db.execute(
+                "INSERT INTO access_cases(opened_by, at, masked, hashes, folder, hits) VALUES(?,?,?,?,?,?) RETURNING id",
                 (opened_by, at, masked, hashes, folder, hits),
-            )
-            return int(cur.lastrowid or 0)
+            ).fetchone()
+            return int(row["id"])
 
     def case_row(self, case_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM access_cases WHERE id=?", (case_id,)).fetchone()

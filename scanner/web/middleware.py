@@ -70,7 +70,9 @@ def security_headers(
     return middleware
 
 
-def bokmal_by_default(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+def bokmal_by_default(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     """Bokmål unless the person chose another language (the language cookie): many
     municipal PCs run an English browser, which says nothing about the reader."""
 

@@ -88,7 +88,9 @@ def test_employee_leader_and_privacy_officer_journeys(browser: Browser, app_url:
     kari.goto(app_url + "/checklist")
     check(kari, "04-checklist")
     # The same page on a phone.
-    phone = browser.new_context(viewport={"width": 375, "height": 740}, storage_state=kari.context.storage_state()).new_page()
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 740}, storage_state=kari.context.storage_state()
+    ).new_page()
     phone.goto(app_url + "/")
     check(phone, "05-employee-phone")
 
