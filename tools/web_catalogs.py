@@ -233,6 +233,8 @@ TRANSLATIONS: dict[object, tuple[object, object]] = {
     "Followed up": ("Fulgt opp", "Følgd opp"),
     "Old findings open": ("Gamle funn åpne", "Gamle funn opne"),
     "Needs follow-up": ("Trenger oppfølging", "Treng oppfølging"),
+    "Hand to": ("Gi til", "Gi til"),
+    "Hand out": ("Del ut", "Del ut"),
 }
 
 

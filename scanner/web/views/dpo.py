@@ -17,6 +17,7 @@ from pvscan.util.i18n import type_name
 from pvscan.web.state import current
 from pvscan.web.views.common import Paging, forbidden, inventory, lang_of, log_view, page, types_label, viewer
 from pvscan.workflows import cases, deletion
+from pvscan.workflows.owners import assign
 
 
 def _share(o: int, h: int) -> int:
@@ -75,7 +76,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         if org.retention_days:
             n = inv.overdue_count(None, None, int((now - org.retention_days * 86400) * 1e9))
             overdue.append({"where": _("Whole organisation"), "days": org.retention_days, "n": n})
-        coverage = [{"reason": r["reason"], "n": r["n"]} for r in inv.coverage_counts()[:15]]
+        coverage = [{"reason": r["key"], "n": r["open_items"]} for r in inv.dim_stats_rows("coverage")[:15]]
         _rows, undistributed = inv.routed_page("", "open", limit=1)
         log_view(inv, request, "overview")
     total_open = sum(u["open"] for u in units)
@@ -98,11 +99,24 @@ def overview(request: HttpRequest) -> HttpResponse:
     return page(request, "dpo.html", ctx)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def undistributed(request: HttpRequest) -> HttpResponse:
-    if not viewer(request).dpo:
+    v = viewer(request)
+    if not v.dpo:
         return forbidden(request)
     lang = lang_of(request)
+    org = current().org
+    if request.method == "POST":
+        owner = request.POST.get("owner", "").strip()
+        raw = request.POST.get("item", "")
+        if not raw.isdigit() or not owner or (org.users and owner not in org.users):
+            return HttpResponse(status=400)
+        with inventory() as inv:
+            row = inv.routed_item(int(raw))
+            if row is None or row["owner"]:
+                return forbidden(request)
+            assign(inv, org, int(raw), owner, v.user)
+        return HttpResponseRedirect("/dpo/undistributed")
     with inventory() as inv:
         _rows, total = inv.routed_page("", "open", limit=1)
         paging = Paging.of(request, total)

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from pvscan.inventory import Inventory
+from pvscan.workflows.owners import route
 
 
 def _ids(corpus, owner: str) -> dict[str, int]:
@@ -157,3 +158,22 @@ def test_views_and_changes_are_audited(corpus, client_for):
     seen = [(r["actor"], r["action"], r["target"]) for r in rows]
     assert ("kari", "view", f"item:{item_id}") in seen
     assert ("kari", "status", f"item:{item_id}") in seen
+
+
+def test_privacy_officer_hands_out_an_undistributed_file(corpus, client_for):
+    per = client_for("per", enforce_csrf=False)
+    with Inventory(corpus.db) as inv:
+        (row,), _n = inv.routed_page("", "open", limit=5)
+    assert (
+        client_for("kari", enforce_csrf=False)
+        .post("/dpo/undistributed", {"item": row["item_id"], "owner": "kari"})
+        .status_code
+        == 404
+    )
+    assert per.post("/dpo/undistributed", {"item": row["item_id"], "owner": "nobody"}).status_code == 400
+    assert per.post("/dpo/undistributed", {"item": row["item_id"], "owner": "kari"}).status_code == 302
+    assert "gammel.txt" in client_for("kari").get("/").content.decode()
+    # It stays with kari when the inventory is routed again.
+    with Inventory(corpus.db) as inv:
+        route(inv, corpus.state.org)
+        assert inv.routed_item(row["item_id"])["owner"] == "kari"
