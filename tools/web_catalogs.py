@@ -1,14 +1,15 @@
-"""Fill and compile the web app's gettext catalogs (``scanner/web/locale``).
+"""Extract, fill and compile the web app's gettext catalogs (``scanner/web/locale``).
 
-Extract new messages with Django's ``makemessages`` (run from ``scanner/web`` with
-settings from :mod:`pvscan.web.settings`), add their bokmål and nynorsk wording to
-``TRANSLATIONS`` below (or edit the ``.po`` files with any translation tool), then run
-``python tools/web_catalogs.py`` to write the ``.po`` files and compile the ``.mo``
-files with Babel. English is the source language (msgid = English).
+``python tools/web_catalogs.py`` extracts the messages of the templates and views with
+Django's ``makemessages`` (GNU gettext's ``xgettext``), fills in the bokmål and nynorsk
+wording from ``TRANSLATIONS`` below (translators may edit the ``.po`` files with any
+tool instead), and compiles the ``.mo`` files with Babel. English is the source
+language (msgid = English). A message without a translation stops it with a list.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -238,7 +239,23 @@ TRANSLATIONS: dict[object, tuple[object, object]] = {
 }
 
 
+def extract() -> None:
+    # Deferred: Django is only needed for the extraction step.
+    from django.core.management import call_command
+
+    from pvscan.web import settings
+
+    settings.setup()
+    here = os.getcwd()
+    os.chdir(LOCALE.parent)
+    try:
+        call_command("makemessages", locale=["nb", "nn", "en"], no_obsolete=True, add_location="file", verbosity=0)
+    finally:
+        os.chdir(here)
+
+
 def main() -> None:
+    extract()
     missing = []
     for index, lang in enumerate(("nb", "nn", "en")):
         po = LOCALE / lang / "LC_MESSAGES" / "django.po"
