@@ -15,6 +15,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from pvscan.web import settings
+
 LOCALE = Path(__file__).resolve().parents[1] / "scanner" / "web" / "locale"
 
 # msgid -> (bokmål, nynorsk); a tuple msgid is (singular, plural) with plural translations.
@@ -243,13 +245,13 @@ def extract() -> None:
     # Deferred: Django is only needed for the extraction step.
     from django.core.management import call_command
 
-    from pvscan.web import settings
-
     settings.setup()
     here = os.getcwd()
     os.chdir(LOCALE.parent)
     try:
-        call_command("makemessages", locale=["nb", "nn", "en"], no_obsolete=True, add_location="file", verbosity=0)
+        call_command(
+            "makemessages", locale=["nb", "nn", "en"], no_obsolete=True, add_location="file", verbosity=0
+        )
     finally:
         os.chdir(here)
 
