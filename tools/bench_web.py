@@ -129,6 +129,7 @@ def register(cli: click.Group) -> None:
             "employee /?page=3": lambda: (client(f"u{rng.randrange(users):04d}"), "/?page=3&status=all"),
             "employee filter": lambda: (client(f"u{rng.randrange(users):04d}"), "/?type=helse&q=fil"),
             "employee item": lambda: (client("u0042"), f"/item/{some_item}"),
+            "employee checklist": lambda: (client(f"u{rng.randrange(users):04d}"), "/checklist"),
             "fallback person /": lambda: (client("u0000"), "/"),
             "leader": lambda: (client(f"leder{rng.randrange(50):02d}"), "/leader"),
             "privacy officer": lambda: (client("pvo"), "/dpo"),
