@@ -146,6 +146,9 @@ def pvscan_register_commands(cli: click.Group) -> None:
         with Inventory(path) as inv:
             route(inv, org)
             sent = notify_wf.send(inv, org, default_lang(), dry_run=dry_run)
+        if sent and not dry_run and not org.smtp.enabled:
+            click.echo("e-mail digests are switched off ([smtp] enabled = false)")
+            return
         for d in sent:
             click.echo(f"{'would send' if dry_run else 'sent'}: {d.owner} ({d.items})")
         if not sent:
