@@ -1,6 +1,9 @@
-"""Extract, fill and compile the web app's gettext catalogs (``scanner/web/locale``).
+"""Compile pvscan's gettext catalogs: the CLI's (``scanner/util/locale``, domain
+``pvscan``) and the web app's (``scanner/web/locale``, domain ``django``).
 
-``python tools/web_catalogs.py`` extracts the messages of the templates and views with
+The CLI's ``.po`` files are the source (keys as message ids, bokmål the source text):
+edit them with any translation tool and run ``python tools/catalogs.py``.
+For the web app, ``python tools/catalogs.py`` first extracts the messages of the templates and views with
 Django's ``makemessages`` (GNU gettext's ``xgettext``), fills in the bokmål and nynorsk
 wording from ``TRANSLATIONS`` below (translators may edit the ``.po`` files with any
 tool instead), and compiles the ``.mo`` files with Babel. English is the source
@@ -18,6 +21,7 @@ from babel.messages.pofile import read_po, write_po
 from pvscan.web import settings
 
 LOCALE = Path(__file__).resolve().parents[1] / "scanner" / "web" / "locale"
+CLI_LOCALE = Path(__file__).resolve().parents[1] / "scanner" / "util" / "locale"
 
 # msgid -> (bokmål, nynorsk); a tuple msgid is (singular, plural) with plural translations.
 TRANSLATIONS: dict[object, tuple[object, object]] = {
@@ -256,7 +260,16 @@ def extract() -> None:
         os.chdir(here)
 
 
+def compile_cli() -> None:
+    for po in sorted(CLI_LOCALE.glob("*/LC_MESSAGES/pvscan.po")):
+        with open(po, "rb") as fh:
+            catalog = read_po(fh, locale=po.parts[-3])
+        with open(po.with_suffix(".mo"), "wb") as fh:
+            write_mo(fh, catalog)
+
+
 def main() -> None:
+    compile_cli()
     extract()
     missing = []
     for index, lang in enumerate(("nb", "nn", "en")):
