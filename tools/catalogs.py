@@ -242,6 +242,18 @@ TRANSLATIONS: dict[object, tuple[object, object]] = {
     "Needs follow-up": ("Trenger oppfølging", "Treng oppfølging"),
     "Hand to": ("Gi til", "Gi til"),
     "Hand out": ("Del ut", "Del ut"),
+    "Also make copies with other persons' numbers blacked out": (
+        "Lag også kopier der andre personers numre er sladdet",
+        "Lag også kopiar der andre personar sine nummer er sladda",
+    ),
+    "Copies with other persons' numbers blacked out": (
+        "Kopier der andre personers numre er sladdet",
+        "Kopiar der andre personar sine nummer er sladda",
+    ),
+    "Read each copy before handing it out: names of other people are not detected.": (
+        "Les hver kopi før den gis ut: navn på andre personer blir ikke funnet.",
+        "Les kvar kopi før han blir gitt ut: namn på andre personar blir ikkje funne.",
+    ),
 }
 
 

@@ -171,7 +171,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
         ]
         with inventory() as inv:
             try:
-                case_id = cases.open_case(current().db, inv, current().org, numbers, v.user, lang_of(request))
+                case_id = cases.open_case(
+                    current().db,
+                    inv,
+                    current().org,
+                    numbers,
+                    v.user,
+                    lang_of(request),
+                    copies=request.POST.get("copies") == "1",
+                )
             except ValueError:
                 error = _("Give one or more 11-digit numbers (fødselsnummer, D-nummer or kontonummer).")
             else:
@@ -198,6 +206,7 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
         if row is None:
             return forbidden(request)
         hits = cases.case_hits(inv, case_id)
+        files = cases.case_files(inv, case_id)
         log_view(inv, request, f"case:{case_id}")
     items = [
         {
@@ -213,7 +222,8 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
         "title": _("Access request %(id)s") % {"id": case_id},
         "case": row,
         "hits": items,
-        "downloads": cases.DOWNLOADS,
+        "downloads": [f for f in files if "/" not in f],
+        "copies": [(f, f.split("/", 1)[1]) for f in files if "/" in f],
     }
     return page(request, "case.html", ctx)
 
