@@ -10,4 +10,5 @@ pytest_plugins = [
     "servers.smtp",
     "servers.oidc",
     "servers.fakegraph",
+    "servers.chromium",
 ]

@@ -57,10 +57,13 @@ def _route(db: str, org: org_wf.Org) -> int:
         return route(inv, org)
 
 
-def _reroute_loop(db: str, org: org_wf.Org) -> None:
-    """Route again when a scan finished since the last time (daemon thread)."""
+def _reroute_loop(db: str, org: org_wf.Org, first: bool) -> None:
+    """Route again when a scan finished since the last time (daemon thread); with
+    ``first``, route once right away (the pages show the previous routing meanwhile)."""
     with Inventory(db) as inv:
         seen = inv.last_scan_id()
+        if first:
+            route(inv, org)
     while True:
         time.sleep(REROUTE_SECONDS)
         try:
@@ -103,14 +106,18 @@ def pvscan_register_commands(cli: click.Group) -> None:
             raise click.UsageError("--auth local listens on 127.0.0.1 only")
         if auth == "oidc" and not (org.oidc.issuer and org.oidc.client_id):
             raise click.UsageError("--auth oidc needs [oidc] issuer and client_id in --config")
-        n = _route(path, org)
+        with Inventory(path) as inv:
+            _rows, routed_before = inv.routed_page(None, "all", limit=1)
+        # A large inventory takes a while to route: when an earlier routing exists, serve
+        # it at once and route again in the background.
+        n = routed_before if routed_before else _route(path, org)
         state = WebState(path, org, auth, list(dpo), local_user=current_user() if auth == "local" else "")
         secure = org.secure_cookies if org.secure_cookies is not None else auth != "local"
         hosts = ["127.0.0.1", "localhost", "[::1]", host, *org.allowed_hosts]
         if org.base_url:
             hosts.append(urlsplit(org.base_url).hostname or "")
         server = make(state, host, port, secure, [h for h in hosts if h])
-        threading.Thread(target=_reroute_loop, args=(path, org), daemon=True).start()
+        threading.Thread(target=_reroute_loop, args=(path, org, bool(routed_before)), daemon=True).start()
         real_port = server.server_port
         click.echo(f"pvscan serve: {n} files with findings routed to their owners; auth={auth}")
         if auth == "local":
@@ -146,6 +153,9 @@ def pvscan_register_commands(cli: click.Group) -> None:
         with Inventory(path) as inv:
             route(inv, org)
             sent = notify_wf.send(inv, org, default_lang(), dry_run=dry_run)
+        if sent and not dry_run and not org.smtp.enabled:
+            click.echo("e-mail digests are switched off ([smtp] enabled = false)")
+            return
         for d in sent:
             click.echo(f"{'would send' if dry_run else 'sent'}: {d.owner} ({d.items})")
         if not sent:

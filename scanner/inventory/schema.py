@@ -137,9 +137,10 @@ CREATE TABLE IF NOT EXISTS routed_items(
     status TEXT NOT NULL,
     status_at TEXT
 );
-CREATE INDEX IF NOT EXISTS routed_owner ON routed_items(owner, sensitive, mtime_ns);
-CREATE INDEX IF NOT EXISTS routed_unit ON routed_items(unit);
-CREATE INDEX IF NOT EXISTS routed_root ON routed_items(root, mtime_ns);
+CREATE INDEX IF NOT EXISTS routed_owner ON routed_items(owner, status, sensitive, mtime_ns);
+CREATE INDEX IF NOT EXISTS routed_unit ON routed_items(unit, status, mtime_ns);
+CREATE INDEX IF NOT EXISTS routed_root ON routed_items(root, status, mtime_ns);
+CREATE INDEX IF NOT EXISTS routed_age ON routed_items(status, mtime_ns);
 CREATE TABLE IF NOT EXISTS routed_types(
     item_id INTEGER NOT NULL,
     type TEXT NOT NULL,
@@ -189,6 +190,12 @@ CREATE TABLE IF NOT EXISTS access_cases(
     hashes TEXT NOT NULL,
     folder TEXT NOT NULL,
     hits INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assignments(
+    path BLOB PRIMARY KEY,
+    owner TEXT NOT NULL,
+    assigned_by TEXT NOT NULL,
+    at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS digests(
     owner TEXT PRIMARY KEY,

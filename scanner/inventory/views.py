@@ -93,6 +93,33 @@ class Views:
             for r in self.db.execute("SELECT path, status FROM reviews WHERE hash=''")
         }
 
+    def assignments(self) -> dict[bytes, str]:
+        """Items the privacy officer handed to a person (path key -> user); routing
+        honours them before every rule."""
+        return {bytes(r["path"]): r["owner"] for r in self.db.execute("SELECT path, owner FROM assignments")}
+
+    def assign(
+        self, item_id: int, owner: str, unit: str, by: str, at: str, recent_day: str, today: str
+    ) -> bool:
+        """Hand one routed item to ``owner`` (kept across re-routing), in one transaction."""
+        with self.transaction() as db:  # type: ignore[attr-defined]
+            row = db.execute("SELECT path, owner FROM routed_items WHERE item_id=?", (item_id,)).fetchone()
+            if row is None:
+                return False
+            db.execute(
+                """INSERT INTO assignments(path, owner, assigned_by, at) VALUES(?,?,?,?)
+                   ON CONFLICT(path) DO UPDATE SET owner=excluded.owner, assigned_by=excluded.assigned_by,
+                   at=excluded.at""",
+                (row["path"], owner, by, at),
+            )
+            db.execute(
+                "UPDATE routed_items SET owner=?, unit=?, via='assigned' WHERE item_id=?",
+                (owner, unit, item_id),
+            )
+            for who in {row["owner"], owner} - {""}:
+                self._refresh_owner(db, who, recent_day, today, at)
+            return True
+
     def last_scan_id(self) -> int:
         row = self.db.execute("SELECT MAX(id) AS id FROM scans").fetchone()
         return int(row["id"] or 0)
@@ -149,6 +176,16 @@ class Views:
                     f"INSERT INTO dim_stats(dim, key, open_items, handled_items) SELECT ?, key, o, h FROM ({sql.format(counts=counts)}) s",
                     (dim,),
                 )
+            # The coverage record (what could not be read, and why) as an aggregate too: it
+            # counts over every item and problem, too much for a page request.
+            db.execute(
+                """INSERT INTO dim_stats(dim, key, open_items, handled_items)
+                   SELECT 'coverage', reason, SUM(n), 0 FROM (
+                       SELECT COALESCE(reason, '?') AS reason, COUNT(*) AS n FROM items
+                       WHERE status='unscannable' GROUP BY COALESCE(reason, '?')
+                       UNION ALL SELECT COALESCE(category, reason) AS reason, COUNT(*) AS n FROM problems
+                       GROUP BY COALESCE(category, reason)) c GROUP BY reason"""
+            )
 
     def set_routed_status(
         self, item_id: int, status: str, at: str, recent_day: str, today: str
@@ -230,7 +267,11 @@ class Views:
             conds.append("status=?")
             args.append(status)
         if type_:
-            conds.append("item_id IN (SELECT item_id FROM routed_types WHERE type=?)")
+            # Correlated, so it is a primary-key probe per item of this person, never a
+            # list of every item of the organisation with that type.
+            conds.append(
+                "EXISTS (SELECT 1 FROM routed_types t WHERE t.item_id=routed_items.item_id AND t.type=?)"
+            )
             args.append(type_)
         if q:
             conds.append("LOWER(display) LIKE ?")
@@ -291,6 +332,22 @@ class Views:
             )
         )
 
+    def finding_samples(self, item_ids: list[int], per_item: int = 3) -> dict[int, list[sqlite3.Row]]:
+        """The first few findings (masked value, type, location) of each of ``item_ids``
+        (one page of the employee's list), for a short masked context per file."""
+        out: dict[int, list[sqlite3.Row]] = {i: [] for i in item_ids}
+        if not item_ids:
+            return out
+        marks = ",".join("?" * len(item_ids))
+        for r in self.db.execute(
+            f"""SELECT item_id, type, masked, location, inner FROM findings
+                WHERE item_id IN ({marks}) ORDER BY item_id, id""",
+            item_ids,
+        ):
+            if len(out[r["item_id"]]) < per_item:
+                out[r["item_id"]].append(r)
+        return out
+
     # ---------------------------------------------------------------- leader and privacy officer
     def owner_stats_rows(self, units: list[str] | None) -> list[sqlite3.Row]:
         """Per person: open and handled items, oldest open, recent; for ``units`` (None: all)."""
@@ -341,16 +398,6 @@ class Views:
         ).fetchone()
         return int(row["n"])
 
-    def coverage_counts(self) -> list[sqlite3.Row]:
-        """What could not be read, and why: ``reason``, ``n`` (whole items and parts)."""
-        return list(
-            self.db.execute(
-                """SELECT reason, COUNT(*) AS n FROM items WHERE status='unscannable' GROUP BY reason
-                   UNION ALL SELECT COALESCE(category, reason) AS reason, COUNT(*) AS n FROM problems
-                   GROUP BY COALESCE(category, reason) ORDER BY n DESC"""
-            )
-        )
-
     # ---------------------------------------------------------------- audit log
     def audit(self, at: str, actor: str, action: str, target: str = "", detail: str = "") -> None:
         """Append one record of who viewed or changed what (never a raw identifier)."""
@@ -370,11 +417,11 @@ class Views:
     # ---------------------------------------------------------------- access-request cases
     def add_case(self, opened_by: str, at: str, masked: str, hashes: str, folder: str, hits: int) -> int:
         with self.transaction() as db:  # type: ignore[attr-defined]
-            cur = db.execute(
-                "INSERT INTO access_cases(opened_by, at, masked, hashes, folder, hits) VALUES(?,?,?,?,?,?)",
+            row = db.execute(
+                "INSERT INTO access_cases(opened_by, at, masked, hashes, folder, hits) VALUES(?,?,?,?,?,?) RETURNING id",
                 (opened_by, at, masked, hashes, folder, hits),
-            )
-            return int(cur.lastrowid or 0)
+            ).fetchone()
+            return int(row["id"])
 
     def case_row(self, case_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM access_cases WHERE id=?", (case_id,)).fetchone()

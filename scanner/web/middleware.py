@@ -68,3 +68,16 @@ def security_headers(
         return response
 
     return middleware
+
+
+def bokmal_by_default(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Bokmål unless the person chose another language (the language cookie): many
+    municipal PCs run an English browser, which says nothing about the reader."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return get_response(request)
+
+    return middleware

@@ -41,6 +41,7 @@ def build(
             "django.middleware.security.SecurityMiddleware",
             "pvscan.web.middleware.security_headers",
             "django.contrib.sessions.middleware.SessionMiddleware",
+            "pvscan.web.middleware.bokmal_by_default",
             "django.middleware.locale.LocaleMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",

@@ -23,7 +23,7 @@ urlpatterns = [
     path("dpo/audit", dpo.audit),
     path("cases", dpo.case_list),
     path("cases/<int:case_id>", dpo.case),
-    path("cases/<int:case_id>/<str:name>", dpo.case_download),
+    path("cases/<int:case_id>/<path:name>", dpo.case_download),
     path("login", auth.local_login),
     path("oidc/login", auth.oidc_login),
     path("oidc/callback", auth.oidc_callback),

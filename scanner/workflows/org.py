@@ -10,6 +10,7 @@ Example (every key optional)::
     users_csv = "brukere.csv"          # user,unit,email,name,aliases (aliases split by |)
     base_url = "https://pvscan.kommune.no"
     deletion = true                    # deletion from the web (quarantine), default off
+    case_copies = false                # access-request cases may make redacted copies
     quarantine_days = 30
     proxies = ["127.0.0.1"]            # --auth header: addresses allowed to set X-Remote-User
 
@@ -127,6 +128,9 @@ class Org:
     retention_days: int | None = None
     #: Session and CSRF cookies marked ``Secure``; default: yes, except ``--auth local``.
     secure_cookies: bool | None = None
+    #: Access-request cases may make copies with other persons' identifiers blacked out
+    #: (they hold the requester's own numbers in clear, so this is off by default).
+    case_copies: bool = False
     #: Host names the app answers to (besides loopback and ``base_url``'s host).
     allowed_hosts: list[str] = field(default_factory=list)
     smtp: Smtp = field(default_factory=Smtp)
@@ -243,6 +247,7 @@ def from_dict(data: dict[str, Any], base_dir: str = ".") -> Org:
             "retention_days",
             "secure_cookies",
             "allowed_hosts",
+            "case_copies",
         )
         if k in data
     }

@@ -1,6 +1,7 @@
 """Who an item belongs to: the person who must handle its findings.
 
-Routing, in order (the first that gives a name wins):
+Routing, in order (the first that gives a name wins; an item the privacy officer handed
+to someone stays with that person):
 
 1. a configured *home-folder root* rule (``/srv/home/{user}/``, ``\\\\server\\home$\\{user}\\``);
 2. the mailbox user of a mail item (``imaps://kari@host/…``);
@@ -105,17 +106,21 @@ def route(inv: Inventory, org: Org, today: date | None = None) -> int:
     today = today or date.today()
     days = {r["id"]: (r["started"] or "")[:10] for r in inv.scan_rows()}
     statuses = inv.item_statuses()
+    assigned = inv.assignments()
     types: dict[int, dict[str, int]] = defaultdict(dict)
     for r in inv.finding_type_counts():
         types[r["item_id"]][r["type"]] = int(r["n"])
     rows = []
     type_rows = []
     for r in inv.routing_rows():
-        owner, via = route_owner(org, r["display"], r["root"], r["owner"] or "", r["uid"])
+        path = bytes(r["path"])
+        if path in assigned:
+            owner, via = assigned[path], "assigned"
+        else:
+            owner, via = route_owner(org, r["display"], r["root"], r["owner"] or "", r["uid"])
         conf_root = org.root_for(r["display"]) or org.root_for(r["root"])
         unit = org.unit_of(owner) or (conf_root.unit if conf_root else "")
         counts = types.get(r["id"], {})
-        path = bytes(r["path"])
         status = statuses.get(path, "open")
         rows.append(
             (
@@ -141,3 +146,12 @@ def route(inv: Inventory, org: Org, today: date | None = None) -> int:
         type_rows += [(r["id"], k, n) for k, n in counts.items()]
     inv.replace_routing(rows, type_rows, recent_day(today), today.isoformat(), now_iso())
     return len(rows)
+
+
+def assign(inv: Inventory, org: Org, item_id: int, owner: str, by: str, today: date | None = None) -> bool:
+    """Hand an (undistributed) item to ``owner``; later routing keeps it there."""
+    today = today or date.today()
+    ok = inv.assign(item_id, owner, org.unit_of(owner), by, now_iso(), recent_day(today), today.isoformat())
+    if ok:
+        inv.audit(now_iso(), by, "assign", f"item:{item_id}", owner)
+    return ok

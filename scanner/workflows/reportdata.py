@@ -141,11 +141,24 @@ def build(
         if last_id is not None and has_history:
             new_ids = inv.changed_item_ids(last_id)
         findings: dict[int, list[Any]] = defaultdict(list)
-        for r in inv.all_findings():
-            findings[r["item_id"]].append(r)
+        if item_ids is None:
+            for r in inv.all_findings():
+                findings[r["item_id"]].append(r)
+            live = inv.live_items()
+        else:
+            # One person's items (the web app's checklist): read only those, not the
+            # whole inventory.
+            for i in sorted(item_ids):
+                findings[i] = inv.findings_for(i)
+            rows = [inv.item_row(i) for i in sorted(item_ids)]
+            live = iter(
+                sorted(
+                    (r for r in rows if r is not None and r["status"] != "gone"), key=lambda r: r["display"]
+                )
+            )
         now = time.time()
         items: list[ItemEntry] = []
-        for r in inv.live_items():
+        for r in live:
             display, root = r["display"], r["root"]
             if roots and not any(
                 display.startswith(x.rstrip("/") + "/") or display == x or root == x for x in roots

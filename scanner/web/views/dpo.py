@@ -17,6 +17,7 @@ from pvscan.util.i18n import type_name
 from pvscan.web.state import current
 from pvscan.web.views.common import Paging, forbidden, inventory, lang_of, log_view, page, types_label, viewer
 from pvscan.workflows import cases, deletion
+from pvscan.workflows.owners import assign
 
 
 def _share(o: int, h: int) -> int:
@@ -75,7 +76,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         if org.retention_days:
             n = inv.overdue_count(None, None, int((now - org.retention_days * 86400) * 1e9))
             overdue.append({"where": _("Whole organisation"), "days": org.retention_days, "n": n})
-        coverage = [{"reason": r["reason"], "n": r["n"]} for r in inv.coverage_counts()[:15]]
+        coverage = [{"reason": r["key"], "n": r["open_items"]} for r in inv.dim_stats_rows("coverage")[:15]]
         _rows, undistributed = inv.routed_page("", "open", limit=1)
         log_view(inv, request, "overview")
     total_open = sum(u["open"] for u in units)
@@ -98,11 +99,24 @@ def overview(request: HttpRequest) -> HttpResponse:
     return page(request, "dpo.html", ctx)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def undistributed(request: HttpRequest) -> HttpResponse:
-    if not viewer(request).dpo:
+    v = viewer(request)
+    if not v.dpo:
         return forbidden(request)
     lang = lang_of(request)
+    org = current().org
+    if request.method == "POST":
+        owner = request.POST.get("owner", "").strip()
+        raw = request.POST.get("item", "")
+        if not raw.isdigit() or not owner or (org.users and owner not in org.users):
+            return HttpResponse(status=400)
+        with inventory() as inv:
+            row = inv.routed_item(int(raw))
+            if row is None or row["owner"]:
+                return forbidden(request)
+            assign(inv, org, int(raw), owner, v.user)
+        return HttpResponseRedirect("/dpo/undistributed")
     with inventory() as inv:
         _rows, total = inv.routed_page("", "open", limit=1)
         paging = Paging.of(request, total)
@@ -157,7 +171,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
         ]
         with inventory() as inv:
             try:
-                case_id = cases.open_case(current().db, inv, current().org, numbers, v.user, lang_of(request))
+                case_id = cases.open_case(
+                    current().db,
+                    inv,
+                    current().org,
+                    numbers,
+                    v.user,
+                    lang_of(request),
+                    copies=request.POST.get("copies") == "1",
+                )
             except ValueError:
                 error = _("Give one or more 11-digit numbers (fødselsnummer, D-nummer or kontonummer).")
             else:
@@ -184,6 +206,7 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
         if row is None:
             return forbidden(request)
         hits = cases.case_hits(inv, case_id)
+        files = cases.case_files(inv, case_id)
         log_view(inv, request, f"case:{case_id}")
     items = [
         {
@@ -199,7 +222,8 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
         "title": _("Access request %(id)s") % {"id": case_id},
         "case": row,
         "hits": items,
-        "downloads": cases.DOWNLOADS,
+        "downloads": [f for f in files if "/" not in f],
+        "copies": [(f, f.split("/", 1)[1]) for f in files if "/" in f],
     }
     return page(request, "case.html", ctx)
 

@@ -45,9 +45,18 @@ def _overdue_cutoff(root: str, unit: str) -> int | None:
     return int((time.time() - days * 86400) * 1e9) if days else None
 
 
-def _item_view(r: Any, lang: str) -> dict[str, Any]:
+def _sample(findings: list[Any], lang: str) -> str:
+    """A short masked context: the first values with type and place."""
+    return "; ".join(
+        f"{f['masked']} ({', '.join(x for x in (f['inner'], f['location']) if x) or type_name(f['type'], lang)})"
+        for f in findings
+    )
+
+
+def _item_view(r: Any, lang: str, sample: list[Any] | None = None) -> dict[str, Any]:
     cutoff = _overdue_cutoff(r["root"], r["unit"])
     return {
+        "sample": _sample(sample or [], lang),
         "id": r["item_id"],
         "name": r["name"],
         "folder": os.path.dirname(r["display"]),
@@ -77,10 +86,11 @@ def index(request: HttpRequest) -> HttpResponse:
         paging = Paging.of(request, total)
         if paging.offset != asked.offset:  # past the last page: show the last one
             rows, total = inv.routed_page(v.user, status, type_, q, limit=paging.limit, offset=paging.offset)
+        samples = inv.finding_samples([r["item_id"] for r in rows])
         log_view(inv, request, "my-files", f"page:{paging.page}")
     ctx = {
         "title": _("My files with personal data"),
-        "items": [_item_view(r, lang) for r in rows],
+        "items": [_item_view(r, lang, samples[r["item_id"]]) for r in rows],
         "paging": paging,
         "links": paging.links(request),
         "status": status,

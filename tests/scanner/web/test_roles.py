@@ -7,6 +7,7 @@ import re
 import pytest
 
 from pvscan.inventory import Inventory
+from pvscan.workflows.owners import route
 
 
 def _ids(corpus, owner: str) -> dict[str, int]:
@@ -157,3 +158,52 @@ def test_views_and_changes_are_audited(corpus, client_for):
     seen = [(r["actor"], r["action"], r["target"]) for r in rows]
     assert ("kari", "view", f"item:{item_id}") in seen
     assert ("kari", "status", f"item:{item_id}") in seen
+
+
+def test_privacy_officer_hands_out_an_undistributed_file(corpus, client_for):
+    per = client_for("per", enforce_csrf=False)
+    with Inventory(corpus.db) as inv:
+        (row,), _n = inv.routed_page("", "open", limit=5)
+    assert (
+        client_for("kari", enforce_csrf=False)
+        .post("/dpo/undistributed", {"item": row["item_id"], "owner": "kari"})
+        .status_code
+        == 404
+    )
+    assert per.post("/dpo/undistributed", {"item": row["item_id"], "owner": "nobody"}).status_code == 400
+    assert per.post("/dpo/undistributed", {"item": row["item_id"], "owner": "kari"}).status_code == 302
+    assert "gammel.txt" in client_for("kari").get("/").content.decode()
+    # It stays with kari when the inventory is routed again.
+    with Inventory(corpus.db) as inv:
+        route(inv, corpus.state.org)
+        assert inv.routed_item(row["item_id"])["owner"] == "kari"
+
+
+def test_case_copies_only_where_the_organisation_allows_them(corpus, client_for):
+    import io
+
+    import docx
+
+    a, b = corpus.numbers[0], corpus.numbers[1]
+    per = client_for("per", enforce_csrf=False)
+    # Off by default: the box is not offered and a forged field does nothing.
+    assert 'name="copies"' not in per.get("/cases").content.decode()
+    url = per.post("/cases", {"numbers": a, "copies": "1"})["Location"]
+    assert "kopier/" not in per.get(url).content.decode()
+    # Switched on: copies of the requester's files with other persons' numbers blacked out.
+    corpus.state.org.case_copies = True
+    url = per.post("/cases", {"numbers": b, "copies": "1"})["Location"]
+    body = per.get(url).content.decode()
+    links = re.findall(r'href="(/cases/\d+/kopier/[^"]+)"', body)
+    assert any(link.endswith("soknad.docx") for link in links)
+    copy = next(link for link in links if link.endswith("soknad.docx"))
+    data = b"".join(per.get(copy).streaming_content)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+    assert b in text  # the requester's own number stays: it is their copy
+    sheet = next(link for link in links if link.endswith("utbetalinger.xlsx"))
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(per.get(sheet).streaming_content)))
+    cells = " ".join(str(c.value) for row in wb.active.iter_rows() for c in row)
+    assert b in cells and corpus.numbers[5] not in cells and "\u2588" in cells  # the account is blacked out
+    assert per.get(f"{url}/kopier/../../inv.sqlite").status_code == 404

@@ -40,7 +40,10 @@ def serving(corpus, tmp_path: Path, *args: str) -> Iterator[tuple[int, subproces
 
 
 def _get(
-    port: int, path: str, headers: dict[str, str] | None = None, opener: urllib.request.OpenerDirector | None = None
+    port: int,
+    path: str,
+    headers: dict[str, str] | None = None,
+    opener: urllib.request.OpenerDirector | None = None,
 ) -> tuple[int, str]:
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {})
     opener = opener or urllib.request.build_opener()

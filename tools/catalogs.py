@@ -1,20 +1,27 @@
-"""Fill and compile the web app's gettext catalogs (``scanner/web/locale``).
+"""Compile pvscan's gettext catalogs: the CLI's (``scanner/util/locale``, domain
+``pvscan``) and the web app's (``scanner/web/locale``, domain ``django``).
 
-Extract new messages with Django's ``makemessages`` (run from ``scanner/web`` with
-settings from :mod:`pvscan.web.settings`), add their bokmål and nynorsk wording to
-``TRANSLATIONS`` below (or edit the ``.po`` files with any translation tool), then run
-``python tools/web_catalogs.py`` to write the ``.po`` files and compile the ``.mo``
-files with Babel. English is the source language (msgid = English).
+The CLI's ``.po`` files are the source (keys as message ids, bokmål the source text):
+edit them with any translation tool and run ``python tools/catalogs.py``.
+For the web app, ``python tools/catalogs.py`` first extracts the messages of the templates and views with
+Django's ``makemessages`` (GNU gettext's ``xgettext``), fills in the bokmål and nynorsk
+wording from ``TRANSLATIONS`` below (translators may edit the ``.po`` files with any
+tool instead), and compiles the ``.mo`` files with Babel. English is the source
+language (msgid = English). A message without a translation stops it with a list.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from pvscan.web import settings
+
 LOCALE = Path(__file__).resolve().parents[1] / "scanner" / "web" / "locale"
+CLI_LOCALE = Path(__file__).resolve().parents[1] / "scanner" / "util" / "locale"
 
 # msgid -> (bokmål, nynorsk); a tuple msgid is (singular, plural) with plural translations.
 TRANSLATIONS: dict[object, tuple[object, object]] = {
@@ -233,10 +240,49 @@ TRANSLATIONS: dict[object, tuple[object, object]] = {
     "Followed up": ("Fulgt opp", "Følgd opp"),
     "Old findings open": ("Gamle funn åpne", "Gamle funn opne"),
     "Needs follow-up": ("Trenger oppfølging", "Treng oppfølging"),
+    "Hand to": ("Gi til", "Gi til"),
+    "Hand out": ("Del ut", "Del ut"),
+    "Also make copies with other persons' numbers blacked out": (
+        "Lag også kopier der andre personers numre er sladdet",
+        "Lag også kopiar der andre personar sine nummer er sladda",
+    ),
+    "Copies with other persons' numbers blacked out": (
+        "Kopier der andre personers numre er sladdet",
+        "Kopiar der andre personar sine nummer er sladda",
+    ),
+    "Read each copy before handing it out: names of other people are not detected.": (
+        "Les hver kopi før den gis ut: navn på andre personer blir ikke funnet.",
+        "Les kvar kopi før han blir gitt ut: namn på andre personar blir ikkje funne.",
+    ),
 }
 
 
+def extract() -> None:
+    # Deferred: Django is only needed for the extraction step.
+    from django.core.management import call_command
+
+    settings.setup()
+    here = os.getcwd()
+    os.chdir(LOCALE.parent)
+    try:
+        call_command(
+            "makemessages", locale=["nb", "nn", "en"], no_obsolete=True, add_location="file", verbosity=0
+        )
+    finally:
+        os.chdir(here)
+
+
+def compile_cli() -> None:
+    for po in sorted(CLI_LOCALE.glob("*/LC_MESSAGES/pvscan.po")):
+        with open(po, "rb") as fh:
+            catalog = read_po(fh, locale=po.parts[-3])
+        with open(po.with_suffix(".mo"), "wb") as fh:
+            write_mo(fh, catalog)
+
+
 def main() -> None:
+    compile_cli()
+    extract()
     missing = []
     for index, lang in enumerate(("nb", "nn", "en")):
         po = LOCALE / lang / "LC_MESSAGES" / "django.po"
