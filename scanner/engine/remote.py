@@ -14,8 +14,9 @@ Delivery, and why each setting:
   (``kill -9``, a machine that dies) has its batch delivered to another worker.
 * **A delivery limit**: the task queue is a RabbitMQ *quorum* queue with
   ``x-delivery-limit``; a batch delivered that many times without an acknowledgement is
-  dead-lettered to ``pvscan.dead``, where the coordinator picks it up and records its
-  items as ``error: …`` instead of sending it round the fleet for ever.
+  dead-lettered to ``pvscan.dead``, where the coordinator picks it up, sends each of its
+  items again on its own, and records an item given up on its own as ``error: …``:
+  one poison item costs one item, and nothing goes round the fleet for ever.
 * **One batch per worker at a time** (prefetch 1, the ``solo`` pool): the batch's items
   run in parallel in the worker's own processes. Broker heartbeats are off because the
   solo pool cannot answer them mid-batch; a stuck worker is caught by the broker's
@@ -370,6 +371,12 @@ class RemoteRunner:
             msg.ack()
             if b is None:
                 continue  # a batch of an earlier run of the coordinator: its items are sent again
+            if len(b.refs) > 1:
+                # One item may have taken the whole worker down each time: send each item
+                # on its own, so only that one is given up.
+                for ref in b.refs:
+                    nb = _Batch([ref], self._send([ref]))
+                    pending[nb.result.id] = nb
+                continue
             reason = f"error: given up after {DELIVERY_LIMIT} deliveries (the worker was lost each time)"
-            for ref in b.refs:
-                yield failed(ref, reason)
+            yield failed(b.refs[0], reason)
