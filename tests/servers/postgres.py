@@ -9,10 +9,12 @@ port, for the tests of a database that goes away mid-scan.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,7 +79,13 @@ class PgServer:
         wait_listening(self.proc, self.port, self.log)
 
     def stop(self) -> None:
+        """A fast shutdown (SIGINT: sessions are ended, as when a server is restarted
+        for maintenance), not SIGTERM's "smart" one that waits for every client."""
         if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=30)
             stop(self.proc)
             self.proc = None
 

@@ -312,3 +312,48 @@ def test_a_worker_of_another_version_is_refused(tmp_path, env, workers, rabbitmq
     code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env), timeout=120)
     assert code == 0, err
     assert stored(pg_url) == 6
+
+
+def test_postgresql_restarted_mid_scan_stops_cleanly_and_resumes(
+    tmp_path, env, workers, rabbitmq, pg_server, pg_url
+):
+    root = tmp_path / "share"
+    _corpus(root, 32)
+    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+    workers.start(2, env=slow_env())
+    out = tmp_path / "dist.jsonl"
+    proc = start_scan(root, pg_url, out, rabbitmq.url, env)
+    wait_stored(pg_url, 6, proc)
+    pg_server.restart()
+    code, err = finish(proc)
+    # Either it stopped on the lost connection (exit 4, "cannot write to the inventory")
+    # or it had already stored everything; a rerun of the same command completes it.
+    assert code in (0, 4), err
+    if code == 4:
+        assert "cannot write to the inventory" in err and "postgresql://pvscan@" in err
+    code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env))
+    assert code == 0, err
+    assert findings(out) == ref_findings
+    assert inventory(pg_url) == ref_inv
+
+
+def test_rabbitmq_restarted_mid_scan_stops_cleanly_and_resumes(tmp_path, env, workers, rabbitmq, pg_url):
+    root = tmp_path / "share"
+    _corpus(root, 32)
+    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+    workers.start(2, env=slow_env())
+    out = tmp_path / "dist.jsonl"
+    proc = start_scan(root, pg_url, out, rabbitmq.url, env)
+    wait_stored(pg_url, 6, proc)
+    rabbitmq.restart()
+    code, err = finish(proc)
+    # The broker's loss ends the scan as interrupted (exit 130), what was stored is kept.
+    assert code in (0, 130), err
+    if code == 130:
+        assert "the broker went away" in err
+        with Inventory(pg_url, readonly=True) as inv:
+            assert [s["status"] for s in inv.scan_rows()] == ["interrupted"]
+    code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env))
+    assert code == 0, err
+    assert findings(out) == ref_findings
+    assert inventory(pg_url) == ref_inv
