@@ -275,6 +275,7 @@ class RemoteRunner:
             "settings": settings_to_wire(settings),
         }
         self.refused_by: set[str] = set()
+        self._arrived: dict[str, dict[str, Any]] = {}
 
     def _errors(self) -> tuple[type[BaseException], ...]:
         # Deferred: see make_app.
@@ -283,9 +284,11 @@ class RemoteRunner:
         return (OSError, ConnectionError, kombu.exceptions.OperationalError)
 
     def _send(self, refs: list[ItemRef]) -> Any:
-        return self.app.send_task(
+        result = self.app.send_task(
             TASK, args=[{**self.payload, "refs": [ref_to_wire(r) for r in refs]}], queue=QUEUE
         )
+        self.app.backend.add_pending_result(result)
+        return result
 
     def run(
         self, refs: Iterable[ItemRef], should_stop: Callable[[], bool] | None = None
@@ -328,33 +331,39 @@ class RemoteRunner:
             finally:
                 dead.close()
 
-    def _collect(self, pending: dict[str, _Batch]) -> Iterator[ItemResult]:
-        first = next(iter(pending.values()))
-        # Deferred: see make_app.
-        from celery.exceptions import TimeoutError as CeleryTimeout
+    def _on_meta(self, meta: dict[str, Any]) -> None:
+        if meta.get("status") in ("SUCCESS", "FAILURE", "REVOKED"):
+            self._arrived[meta["task_id"]] = meta
 
-        with contextlib.suppress(CeleryTimeout):
-            first.result.get(timeout=self.poll, propagate=False)
-        for tid, b in list(pending.items()):
-            if not b.result.ready():
-                continue
-            del pending[tid]
-            value = b.result.result
-            b.result.forget()
-            if isinstance(value, dict) and "refused" in value:
+    def _collect(self, pending: dict[str, _Batch]) -> Iterator[ItemResult]:
+        """Results as they arrive: one consumer on the reply queue, drained here (a
+        ``ready()`` per batch would ask the broker once per batch and poll)."""
+        consumer = self.app.backend.result_consumer
+        consumer.on_message = self._on_meta
+        with contextlib.suppress(socket.timeout, TimeoutError):
+            consumer.drain_events(timeout=self.poll)
+        for tid in [t for t in self._arrived if t in pending]:
+            meta = self._arrived.pop(tid)
+            b = pending.pop(tid)
+            self.app.backend.remove_pending_result(b.result)
+            value = meta.get("result")
+            if meta.get("status") == "SUCCESS" and isinstance(value, dict) and "refused" in value:
                 self.refused_by.add(value["refused"])
                 if b.refusals + 1 >= MAX_REFUSALS:
                     raise WorkersRefused(value["refused"])
                 nb = _Batch(b.refs, self._send(b.refs), refusals=b.refusals + 1)
                 pending[nb.result.id] = nb
                 continue
-            if isinstance(value, dict) and "results" in value:
+            if meta.get("status") == "SUCCESS" and isinstance(value, dict) and "results" in value:
                 for d in value["results"]:
                     yield result_from_wire(d)
                 continue
-            reason = f"error: the worker failed the batch ({type(value).__name__}: {value})"
+            reason = f"error: the worker failed the batch ({value})"
             for ref in b.refs:
                 yield failed(ref, reason)
+        # A result for a batch no longer pending (delivered twice): stored once already.
+        for tid in [t for t in self._arrived if t not in pending]:
+            del self._arrived[tid]
 
     def _dead_letters(self, dead: Any, pending: dict[str, _Batch]) -> Iterator[ItemResult]:
         """Batches the broker gave up on after the delivery limit: their items are

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from servers.common import (
     free_port,
     server_account,
     stop,
+    tail,
     tmpdir,
     unavailable,
     wait_listening,
@@ -77,6 +79,15 @@ class PgServer:
                 **_as_server_user(),  # type: ignore[arg-type]
             )  # fmt: skip
         wait_listening(self.proc, self.port, self.log)
+        # Listening is not accepting: recovery after a restart may take a moment.
+        deadline = time.monotonic() + 60
+        while subprocess.run(
+            [_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-t", "5"],
+            capture_output=True,
+        ).returncode:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"postgres does not accept connections:\n{tail(self.log)}")
+            time.sleep(0.2)
 
     def stop(self) -> None:
         """A fast shutdown (SIGINT: sessions are ended, as when a server is restarted
@@ -103,8 +114,9 @@ class PgServer:
         return self.url(name)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+@contextlib.contextmanager
+def pg_cluster() -> Iterator[PgServer]:
+    """A new cluster, started; stopped and removed on exit (also for ``tools``)."""
     initdb = _pg_bin("initdb")
     _pg_bin("postgres")
     base = tmpdir("pvscan-pg-")
@@ -132,6 +144,12 @@ def pg_server() -> Iterator[PgServer]:
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    with pg_cluster() as server:
+        yield server
 
 
 @pytest.fixture
