@@ -285,9 +285,6 @@ class Inventory(Marks, Queries):
         meta = dict(ref.meta)
         status = "unscannable" if res.unscannable else "ok"
         reason = res.problems[0].reason if res.unscannable and res.problems else None
-        old = self.db.execute(
-            "SELECT id, size, mtime_ns, file_id, status FROM items WHERE path=?", (key,)
-        ).fetchone()
         values = (
             ref.display,
             root,
@@ -311,16 +308,22 @@ class Inventory(Marks, Queries):
             now_iso(),
             round(res.elapsed, 4),
         )
-        if old is None:
-            cur = self.db.execute(
-                """INSERT INTO items(display, root, source, size, mtime_ns, file_id, owner, uid, gid, mode, kind, extractor,
-                   sig, status, reason, inner_items, revealed, last_seen, scanned_in, scanned_at, elapsed, path, first_seen, changed_in)
-                   VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
-                (*values, key, scan_id, scan_id),
-            )
-            item_id = int(cur.fetchone()[0])
+        # A new item (every item of a first scan) is one statement: the insert either
+        # makes the row or, when the path is known, does nothing and returns nothing.
+        new = self.db.execute(
+            """INSERT INTO items(display, root, source, size, mtime_ns, file_id, owner, uid, gid, mode, kind, extractor,
+               sig, status, reason, inner_items, revealed, last_seen, scanned_in, scanned_at, elapsed, path, first_seen, changed_in)
+               VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(path) DO NOTHING RETURNING id""",
+            (*values, key, scan_id, scan_id),
+        ).fetchone()
+        old = None
+        if new is not None:
+            item_id = int(new[0])
             change = "new"
         else:
+            old = self.db.execute(
+                "SELECT id, size, mtime_ns, file_id, status FROM items WHERE path=?", (key,)
+            ).fetchone()
             item_id = int(old[0])
             content_changed = tuple(old[1:4]) != (ref.size, ref.mtime_ns, ref.file_id)
             came_back = old[4] == "gone"
