@@ -192,13 +192,17 @@ def scan(
         log.write(json.dumps({"event": "summary", **{k: v for k, v in sd.items() if k != "roots"}}) + "\n")
         log.close()
     if jsonl:
-        with Inventory(dbp, readonly=True) as inv:
-            out = open_output(jsonl)
-            try:
-                write_jsonl(out, inv, summary.roots, reveal, sd, summary.scan_id)
-            finally:
-                if out is not sys.stdout:
-                    out.close()
+        try:
+            with Inventory(dbp, readonly=True) as inv:
+                out = open_output(jsonl)
+                try:
+                    write_jsonl(out, inv, summary.roots, reveal, sd, summary.scan_id)
+                finally:
+                    if out is not sys.stdout:
+                        out.close()
+        except DatabaseErrors as exc:  # the scan is stored; only its listing failed
+            click.echo(t("scan.dberror", db=display_target(dbp), error=exc), err=True)
+            sys.exit(EXIT_FATAL)
     if not quiet:
         _print_summary(sd, dbp, to_stderr=jsonl == "-")
     sys.exit(EXIT_PARTIAL if summary.problems else EXIT_OK)

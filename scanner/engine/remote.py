@@ -14,8 +14,9 @@ Delivery, and why each setting:
   (``kill -9``, a machine that dies) has its batch delivered to another worker.
 * **A delivery limit**: the task queue is a RabbitMQ *quorum* queue with
   ``x-delivery-limit``; a batch delivered that many times without an acknowledgement is
-  dead-lettered to ``pvscan.dead``, where the coordinator picks it up and records its
-  items as ``error: …`` instead of sending it round the fleet for ever.
+  dead-lettered to ``pvscan.dead``, where the coordinator picks it up, sends each of its
+  items again on its own, and records an item given up on its own as ``error: …``:
+  one poison item costs one item, and nothing goes round the fleet for ever.
 * **One batch per worker at a time** (prefetch 1, the ``solo`` pool): the batch's items
   run in parallel in the worker's own processes. Broker heartbeats are off because the
   solo pool cannot answer them mid-batch; a stuck worker is caught by the broker's
@@ -182,6 +183,9 @@ def make_app(broker: str) -> Any:
             )
         ],
         worker_detect_quorum_queues=True,
+        # Celery sets up delayed delivery (pvscan sends no delayed tasks) when it sees a
+        # quorum queue: with classic queues it costs the broker almost nothing.
+        broker_native_delayed_delivery_queue_type="classic",
     )
     app.task(name=TASK, bind=True, acks_late=True)(_process_batch)
     return app
@@ -271,6 +275,7 @@ class RemoteRunner:
             "settings": settings_to_wire(settings),
         }
         self.refused_by: set[str] = set()
+        self._arrived: dict[str, dict[str, Any]] = {}
 
     def _errors(self) -> tuple[type[BaseException], ...]:
         # Deferred: see make_app.
@@ -279,9 +284,11 @@ class RemoteRunner:
         return (OSError, ConnectionError, kombu.exceptions.OperationalError)
 
     def _send(self, refs: list[ItemRef]) -> Any:
-        return self.app.send_task(
+        result = self.app.send_task(
             TASK, args=[{**self.payload, "refs": [ref_to_wire(r) for r in refs]}], queue=QUEUE
         )
+        self.app.backend.add_pending_result(result)
+        return result
 
     def run(
         self, refs: Iterable[ItemRef], should_stop: Callable[[], bool] | None = None
@@ -324,33 +331,39 @@ class RemoteRunner:
             finally:
                 dead.close()
 
-    def _collect(self, pending: dict[str, _Batch]) -> Iterator[ItemResult]:
-        first = next(iter(pending.values()))
-        # Deferred: see make_app.
-        from celery.exceptions import TimeoutError as CeleryTimeout
+    def _on_meta(self, meta: dict[str, Any]) -> None:
+        if meta.get("status") in ("SUCCESS", "FAILURE", "REVOKED"):
+            self._arrived[meta["task_id"]] = meta
 
-        with contextlib.suppress(CeleryTimeout):
-            first.result.get(timeout=self.poll, propagate=False)
-        for tid, b in list(pending.items()):
-            if not b.result.ready():
-                continue
-            del pending[tid]
-            value = b.result.result
-            b.result.forget()
-            if isinstance(value, dict) and "refused" in value:
+    def _collect(self, pending: dict[str, _Batch]) -> Iterator[ItemResult]:
+        """Results as they arrive: one consumer on the reply queue, drained here (a
+        ``ready()`` per batch would ask the broker once per batch and poll)."""
+        consumer = self.app.backend.result_consumer
+        consumer.on_message = self._on_meta
+        with contextlib.suppress(socket.timeout, TimeoutError):
+            consumer.drain_events(timeout=self.poll)
+        for tid in [t for t in self._arrived if t in pending]:
+            meta = self._arrived.pop(tid)
+            b = pending.pop(tid)
+            self.app.backend.remove_pending_result(b.result)
+            value = meta.get("result")
+            if meta.get("status") == "SUCCESS" and isinstance(value, dict) and "refused" in value:
                 self.refused_by.add(value["refused"])
                 if b.refusals + 1 >= MAX_REFUSALS:
                     raise WorkersRefused(value["refused"])
                 nb = _Batch(b.refs, self._send(b.refs), refusals=b.refusals + 1)
                 pending[nb.result.id] = nb
                 continue
-            if isinstance(value, dict) and "results" in value:
+            if meta.get("status") == "SUCCESS" and isinstance(value, dict) and "results" in value:
                 for d in value["results"]:
                     yield result_from_wire(d)
                 continue
-            reason = f"error: the worker failed the batch ({type(value).__name__}: {value})"
+            reason = f"error: the worker failed the batch ({value})"
             for ref in b.refs:
                 yield failed(ref, reason)
+        # A result for a batch no longer pending (delivered twice): stored once already.
+        for tid in [t for t in self._arrived if t not in pending]:
+            del self._arrived[tid]
 
     def _dead_letters(self, dead: Any, pending: dict[str, _Batch]) -> Iterator[ItemResult]:
         """Batches the broker gave up on after the delivery limit: their items are
@@ -370,6 +383,12 @@ class RemoteRunner:
             msg.ack()
             if b is None:
                 continue  # a batch of an earlier run of the coordinator: its items are sent again
+            if len(b.refs) > 1:
+                # One item may have taken the whole worker down each time: send each item
+                # on its own, so only that one is given up.
+                for ref in b.refs:
+                    nb = _Batch([ref], self._send([ref]))
+                    pending[nb.result.id] = nb
+                continue
             reason = f"error: given up after {DELIVERY_LIMIT} deliveries (the worker was lost each time)"
-            for ref in b.refs:
-                yield failed(ref, reason)
+            yield failed(b.refs[0], reason)

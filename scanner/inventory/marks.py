@@ -16,6 +16,7 @@ class Marks:
     """Mixed into :class:`~pvscan.inventory.store.Inventory` (``self.db`` is its connection)."""
 
     db: Any
+    _no_exceptions: bool
 
     def has_table(self, name: str) -> bool:
         raise NotImplementedError  # the backend's question: see Inventory.has_table
@@ -25,9 +26,12 @@ class Marks:
         value is marked as a false positive for this item or everywhere."""
         if not rows:
             return rows
-        # Almost every inventory has no exceptions: one cheap probe per item instead of
-        # a look-up of every hash the item holds.
+        # Almost every inventory has no exceptions: one cheap probe per batch (until the
+        # next commit) instead of a look-up of every hash each item holds.
+        if self._no_exceptions:
+            return rows
         if self.db.execute("SELECT 1 FROM exceptions LIMIT 1").fetchone() is None:
+            self._no_exceptions = True
             return rows
         hashes = {r[4] for r in rows}
         marks = ",".join("?" * len(hashes))

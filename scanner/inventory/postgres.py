@@ -97,6 +97,9 @@ class PgConnection:
             cur.executemany(_to_pg(sql), rows)
         return cur
 
+    def pipeline(self) -> Any:
+        return self.conn.pipeline()
+
     def executescript(self, script: str) -> None:
         self.conn.execute(script)
 

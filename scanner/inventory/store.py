@@ -18,6 +18,7 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -81,6 +82,8 @@ class Inventory(Marks, Queries, Views):
         self.last_item_id = 0
         self._protect: tuple[Any, Callable[[str, str], tuple[str, str]]] | None = None
         self._seen = False
+        #: Set when this batch found no false-positive exceptions (see ``apply_exceptions``).
+        self._no_exceptions = False
         self.backend: SqliteBackend | PostgresBackend = backend_for(self.path)
         self.db: Any = self.backend.connect(readonly)
 
@@ -90,12 +93,17 @@ class Inventory(Marks, Queries, Views):
     def commit(self) -> None:
         """End the open batch (the coordinator stores many items per transaction)."""
         self.db.commit()
+        self._no_exceptions = False
 
     def __enter__(self) -> Inventory:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _pipeline(self) -> Any:
+        """Statements whose results nobody waits for, sent together (PostgreSQL)."""
+        return self.db.pipeline() if isinstance(self.db, PgConnection) else contextlib.nullcontext()
 
     def fileno(self) -> int | None:
         """The connection's socket (PostgreSQL), which a forked worker must close."""
@@ -109,6 +117,7 @@ class Inventory(Marks, Queries, Views):
         try:
             yield self.db
             self.db.commit()
+            self._no_exceptions = False
         except BaseException:
             self.db.rollback()
             raise
@@ -277,9 +286,6 @@ class Inventory(Marks, Queries, Views):
         meta = dict(ref.meta)
         status = "unscannable" if res.unscannable else "skipped" if res.skipped else "ok"
         reason = res.problems[0].reason if res.unscannable and res.problems else res.skipped or None
-        old = self.db.execute(
-            "SELECT id, size, mtime_ns, file_id, status FROM items WHERE path=?", (key,)
-        ).fetchone()
         values = (
             ref.display,
             root,
@@ -303,49 +309,57 @@ class Inventory(Marks, Queries, Views):
             now_iso(),
             round(res.elapsed, 4),
         )
-        if old is None:
-            cur = self.db.execute(
-                """INSERT INTO items(display, root, source, size, mtime_ns, file_id, owner, uid, gid, mode, kind, extractor,
-                   sig, status, reason, inner_items, revealed, last_seen, scanned_in, scanned_at, elapsed, path, first_seen, changed_in)
-                   VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
-                (*values, key, scan_id, scan_id),
-            )
-            item_id = int(cur.fetchone()[0])
+        # A new item (every item of a first scan) is one statement: the insert either
+        # makes the row or, when the path is known, does nothing and returns nothing.
+        new = self.db.execute(
+            """INSERT INTO items(display, root, source, size, mtime_ns, file_id, owner, uid, gid, mode, kind, extractor,
+               sig, status, reason, inner_items, revealed, last_seen, scanned_in, scanned_at, elapsed, path, first_seen, changed_in)
+               VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(path) DO NOTHING RETURNING id""",
+            (*values, key, scan_id, scan_id),
+        ).fetchone()
+        old = None
+        if new is not None:
+            item_id = int(new[0])
             change = "new"
         else:
+            old = self.db.execute(
+                "SELECT id, size, mtime_ns, file_id, status FROM items WHERE path=?", (key,)
+            ).fetchone()
             item_id = int(old[0])
             content_changed = tuple(old[1:4]) != (ref.size, ref.mtime_ns, ref.file_id)
             came_back = old[4] == "gone"
-            self.db.execute(
-                """UPDATE items SET display=?, root=?, source=?, size=?, mtime_ns=?, file_id=?, owner=?, uid=?, gid=?, mode=?,
-                   kind=?, extractor=?, sig=?, status=?, reason=?, inner_items=?, revealed=?, last_seen=?, scanned_in=?,
-                   scanned_at=?, elapsed=?, gone_in=NULL WHERE id=?""",
-                (*values, item_id),
-            )
-            if content_changed:
-                self.db.execute("UPDATE items SET changed_in=? WHERE id=?", (scan_id, item_id))
-            self.db.execute("DELETE FROM findings WHERE item_id=?", (item_id,))
-            self.db.execute("DELETE FROM problems WHERE item_id=?", (item_id,))
             change = "new" if came_back else "changed" if content_changed else "rescanned"
-        rows = self._finding_rows(item_id, res, reveal, masker)
-
-        rows = self.apply_exceptions(key, rows)
-        self.db.executemany(
-            """INSERT INTO findings(item_id, "inner", type, masked, hash, location, confidence, detector, variant, alt_type, count, value)
-               VALUES(?,?,?,?,?,?,?,?,?,?,?,?)""",
-            rows,
-        )
-        self.db.executemany(
-            'INSERT INTO problems(item_id, "inner", reason, category) VALUES(?,?,?,?)',
-            [(item_id, p.item, p.reason, p.reason.split(":", 1)[0]) for p in res.problems],
-        )
-        self.last_item_id = item_id
-        if change != "rescanned":
-            self.db.execute(
-                "INSERT INTO changes(scan_id, item_id, change) VALUES(?,?,?) "
-                "ON CONFLICT(scan_id, item_id) DO UPDATE SET change=excluded.change",
-                (scan_id, item_id, change),
+        rows = self.apply_exceptions(key, self._finding_rows(item_id, res, reveal, masker))
+        # The rest needs no answer from the database: with PostgreSQL one round trip
+        # (a pipeline) instead of one per statement; SQLite runs it as it comes.
+        with self._pipeline():
+            if old is not None:
+                self.db.execute(
+                    """UPDATE items SET display=?, root=?, source=?, size=?, mtime_ns=?, file_id=?, owner=?, uid=?, gid=?, mode=?,
+                       kind=?, extractor=?, sig=?, status=?, reason=?, inner_items=?, revealed=?, last_seen=?, scanned_in=?,
+                       scanned_at=?, elapsed=?, gone_in=NULL WHERE id=?""",
+                    (*values, item_id),
+                )
+                if content_changed:
+                    self.db.execute("UPDATE items SET changed_in=? WHERE id=?", (scan_id, item_id))
+                self.db.execute("DELETE FROM findings WHERE item_id=?", (item_id,))
+                self.db.execute("DELETE FROM problems WHERE item_id=?", (item_id,))
+            self.db.executemany(
+                """INSERT INTO findings(item_id, "inner", type, masked, hash, location, confidence, detector, variant, alt_type, count, value)
+                   VALUES(?,?,?,?,?,?,?,?,?,?,?,?)""",
+                rows,
             )
+            self.db.executemany(
+                'INSERT INTO problems(item_id, "inner", reason, category) VALUES(?,?,?,?)',
+                [(item_id, p.item, p.reason, p.reason.split(":", 1)[0]) for p in res.problems],
+            )
+            if change != "rescanned":
+                self.db.execute(
+                    "INSERT INTO changes(scan_id, item_id, change) VALUES(?,?,?) "
+                    "ON CONFLICT(scan_id, item_id) DO UPDATE SET change=excluded.change",
+                    (scan_id, item_id, change),
+                )
+        self.last_item_id = item_id
         return change
 
     #: How many (type, value) -> (masked, hash) pairs the coordinator remembers. The same

@@ -57,15 +57,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_listening(proc: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def wait_listening(proc: subprocess.Popen, port: int, log: Path, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{tail(log)}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
             return
         time.sleep(0.1)
-    raise RuntimeError(f"server did not listen on 127.0.0.1:{port} within {START_TIMEOUT}s:\n{tail(log)}")
+    raise RuntimeError(f"server did not listen on 127.0.0.1:{port} within {timeout}s:\n{tail(log)}")
 
 
 def tail(path: Path, lines: int = 40) -> str:

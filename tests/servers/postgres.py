@@ -9,10 +9,12 @@ port, for the tests of a database that goes away mid-scan.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from servers.common import (
     free_port,
     server_account,
     stop,
+    tail,
     tmpdir,
     unavailable,
     wait_listening,
@@ -77,23 +80,24 @@ class PgServer:
                 **_as_server_user(),  # type: ignore[arg-type]
             )  # fmt: skip
         wait_listening(self.proc, self.port, self.log)
-        self._wait_accepting()
-
-    def _wait_accepting(self, timeout: float = 60.0) -> None:
-        """A listening postmaster may still refuse with "the database system is starting
-        up" (recovery, a loaded machine): wait until a connection succeeds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                psycopg.connect(self.url(), connect_timeout=5).close()
-                return
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline or (self.proc is not None and self.proc.poll() is not None):
-                    raise
-                time.sleep(0.2)
+        # Listening is not accepting: recovery after a restart may take a moment.
+        deadline = time.monotonic() + 60
+        while subprocess.run(
+            [_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-t", "5"],
+            capture_output=True,
+        ).returncode:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"postgres does not accept connections:\n{tail(self.log)}")
+            time.sleep(0.2)
 
     def stop(self) -> None:
+        """A fast shutdown (SIGINT: sessions are ended, as when a server is restarted
+        for maintenance), not SIGTERM's "smart" one that waits for every client."""
         if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=30)
             stop(self.proc)
             self.proc = None
 
@@ -108,8 +112,9 @@ class PgServer:
         return self.url(name)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+@contextlib.contextmanager
+def pg_cluster() -> Iterator[PgServer]:
+    """A new cluster, started; stopped and removed on exit (also for ``tools``)."""
     initdb = _pg_bin("initdb")
     _pg_bin("postgres")
     base = tmpdir("pvscan-pg-")
@@ -137,6 +142,12 @@ def pg_server() -> Iterator[PgServer]:
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    with pg_cluster() as server:
+        yield server
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ broker that goes away mid-scan.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -48,7 +49,8 @@ class Broker:
                 stdin=subprocess.DEVNULL,
                 preexec_fn=die_with_parent,
             )
-        wait_listening(self.proc, self.port, self.log)
+        # An Erlang node boots in 5-15 s, longer on a busy machine.
+        wait_listening(self.proc, self.port, self.log, timeout=120)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -74,6 +76,13 @@ class Broker:
 
 @pytest.fixture(scope="session")
 def rabbitmq() -> Iterator[Broker]:
+    with rabbitmq_node() as broker:
+        yield broker
+
+
+@contextlib.contextmanager
+def rabbitmq_node() -> Iterator[Broker]:
+    """A new node, started; stopped and removed on exit (also for ``tools``)."""
     if not os.access(RABBIT, os.X_OK):
         unavailable("rabbitmq-server is not installed (apt-get install rabbitmq-server)")
     epmd_bin = shutil.which("epmd") or "/usr/bin/epmd"

@@ -11,6 +11,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,8 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 PVSCAN = [str(Path(sys.executable).with_name("pvscan"))]
 RNG = random.Random(20261203)
+#: Coordinators a test started (killed at teardown if a failed test left one running).
+_COORDINATORS: list[subprocess.Popen] = []
 
 
 def _corpus(root: Path, n: int) -> None:
@@ -90,6 +93,11 @@ def workers(rabbitmq, env, tmp_path) -> Iterator[Workers]:
     try:
         yield w
     finally:
+        for proc in _COORDINATORS:  # a failed test's coordinator must not outlive it
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        _COORDINATORS.clear()
         w.stop_all()
 
 
@@ -101,10 +109,10 @@ def _purge(broker) -> None:
 
 
 def scan_cmd(root: Path, db: str, jsonl: Path, broker: str | None, *extra: str) -> list[str]:
-    cmd = [*PVSCAN, "scan", str(root), "--db", db, "--jsonl", str(jsonl), "-q", *extra]
+    cmd = [*PVSCAN, "scan", str(root), "--db", db, "--jsonl", str(jsonl), "-q"]
     if broker:
         cmd += ["--broker", broker, "--batch", "4"]
-    return cmd
+    return cmd + list(extra)
 
 
 def findings(jsonl: Path) -> list[str]:
@@ -161,3 +169,191 @@ def test_two_workers_give_the_same_findings_as_one_machine(tmp_path, env, worker
     # Both workers took part (each batch is logged by the worker that ran it).
     log = (tmp_path / "workers.log").read_text()
     assert log.count("succeeded in") >= 2
+
+
+SITE = str(Path(__file__).with_name("worker_site"))
+
+
+def slow_env(delay: float = 0.25, **extra: str) -> dict[str, str]:
+    return {"PYTHONPATH": SITE, "PVSCAN_TEST_SLOW": str(delay), **extra}
+
+
+def stored(db: str) -> int:
+    try:
+        with Inventory(db, readonly=True) as inv:
+            return int(inv.db.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+    except Exception:  # noqa: BLE001 - not created yet, or the server is restarting
+        return 0
+
+
+def wait_stored(db: str, n: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while stored(db) < n:
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, f"fewer than {n} items stored in {timeout} s"
+        time.sleep(0.2)
+
+
+def start_scan(
+    root: Path, db: str, out: Path, broker: str, env: dict[str, str], *extra: str
+) -> subprocess.Popen:
+    return subprocess.Popen(
+        scan_cmd(root, db, out, broker, *extra),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: float = 240) -> tuple[int, str]:
+    _, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err
+
+
+def test_a_worker_killed_mid_scan_has_its_items_redelivered(tmp_path, env, workers, rabbitmq, pg_url):
+    root = tmp_path / "share"
+    _corpus(root, 32)
+    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+    victim, _ = workers.start(2, env=slow_env())
+    out = tmp_path / "dist.jsonl"
+    proc = start_scan(root, pg_url, out, rabbitmq.url, env)
+    wait_stored(pg_url, 6, proc)
+    workers.kill(victim)  # SIGKILL to the worker and its item processes, batch in hand
+    code, err = finish(proc)
+    assert code == 0, err
+    assert findings(out) == ref_findings
+    assert inventory(pg_url) == ref_inv
+
+
+def test_a_killed_coordinator_resumes_to_the_same_inventory(tmp_path, env, workers, rabbitmq, pg_url):
+    root = tmp_path / "share"
+    _corpus(root, 32)
+    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+    workers.start(2, env=slow_env())
+    out = tmp_path / "dist.jsonl"
+    proc = start_scan(root, pg_url, out, rabbitmq.url, env)
+    wait_stored(pg_url, 6, proc)
+    proc.kill()
+    proc.wait()
+    done_before = stored(pg_url)
+    assert 6 <= done_before < 32
+    code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env))
+    assert code == 0, err
+    assert findings(out) == ref_findings
+    assert inventory(pg_url) == ref_inv
+    with Inventory(pg_url, readonly=True) as inv:
+        scans = inv.scan_rows()
+        # One scan, resumed (not a second one), and the resumed run read only the rest.
+        assert [(s["status"], s["files"]) for s in scans] == [("done", 32)]
+
+
+def test_a_hanging_item_ends_as_timeout_and_the_scan_finishes(tmp_path, env, workers, rabbitmq, pg_url):
+    root = tmp_path / "share"
+    _corpus(root, 8)
+    (root / "hang.txt").write_text("Fødselsnummer: 01010112345\n")
+    workers.start(2, env=slow_env(0.0))
+    out = tmp_path / "dist.jsonl"
+    code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env, "--time-limit", "3"), timeout=120)
+    assert code == 1, err  # finished, with a problem to report
+    with Inventory(pg_url, readonly=True) as inv:
+        by_name = {r["display"].rsplit("/", 1)[-1]: r for r in inv.live_items()}
+    assert len(by_name) == 9
+    assert by_name["hang.txt"]["status"] == "unscannable"
+    assert by_name["hang.txt"]["reason"].startswith("timeout: not done after 3 s")
+    assert all(r["status"] == "ok" for n, r in by_name.items() if n != "hang.txt")
+
+
+def test_an_item_that_kills_every_worker_ends_as_error_after_the_delivery_limit(
+    tmp_path, env, workers, rabbitmq, pg_url
+):
+    root = tmp_path / "share"
+    _corpus(root, 6)
+    (root / "killer.txt").write_text("Denne tar med seg hele arbeideren.\n")
+    workers.start(2, env=slow_env(0.0))
+    out = tmp_path / "dist.jsonl"
+    proc = start_scan(root, pg_url, out, rabbitmq.url, env)
+    # What systemd's Restart=always does for a worker that died.
+    deadline = time.monotonic() + 180
+    restarts = 0
+    while proc.poll() is None:
+        assert time.monotonic() < deadline, "the scan did not finish"
+        for p in list(workers.procs):
+            if p.poll() is not None:
+                workers.procs.remove(p)
+                workers.start(1, env=slow_env(0.0))
+                restarts += 1
+        time.sleep(0.2)
+    code, err = finish(proc)
+    assert code == 1, err
+    # Its batch of four was delivered three times, a worker lost each time; then each of
+    # its items went out alone, and only the one that takes workers down is given up.
+    assert restarts >= 6
+    with Inventory(pg_url, readonly=True) as inv:
+        by_name = {r["display"].rsplit("/", 1)[-1]: r for r in inv.live_items()}
+    assert by_name["killer.txt"]["status"] == "unscannable"
+    assert by_name["killer.txt"]["reason"].startswith("error: given up after 3 deliveries")
+    assert sum(r["status"] == "ok" for r in by_name.values()) == 6, [
+        (n, r["status"], r["reason"]) for n, r in by_name.items() if r["status"] != "ok"
+    ]
+
+
+def test_a_worker_of_another_version_is_refused(tmp_path, env, workers, rabbitmq, pg_url):
+    root = tmp_path / "share"
+    _corpus(root, 6)
+    workers.start(1, env=slow_env(0.0, PVSCAN_TEST_VERSION="9.9.9"))
+    out = tmp_path / "dist.jsonl"
+    code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env), timeout=120)
+    assert code == 4
+    assert "no worker took the work" in err and "pvscan 9.9.9" in err
+    assert stored(pg_url) == 0  # nothing it did (it did nothing) reached the inventory
+    workers.stop_all()
+    workers.start(1)
+    code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env), timeout=120)
+    assert code == 0, err
+    assert stored(pg_url) == 6
+
+
+def test_postgresql_restarted_mid_scan_stops_cleanly_and_resumes(
+    tmp_path, env, workers, rabbitmq, pg_server, pg_url
+):
+    root = tmp_path / "share"
+    _corpus(root, 32)
+    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+    workers.start(2, env=slow_env())
+    out = tmp_path / "dist.jsonl"
+    proc = start_scan(root, pg_url, out, rabbitmq.url, env)
+    wait_stored(pg_url, 6, proc)
+    pg_server.restart()
+    code, err = finish(proc)
+    # Either it stopped on the lost connection (exit 4, "cannot write to the inventory")
+    # or it had already stored everything; a rerun of the same command completes it.
+    assert code in (0, 4), err
+    if code == 4:
+        assert "cannot write to the inventory" in err and "postgresql://pvscan@" in err
+    code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env))
+    assert code == 0, err
+    assert findings(out) == ref_findings
+    assert inventory(pg_url) == ref_inv
+
+
+def test_rabbitmq_restarted_mid_scan_stops_cleanly_and_resumes(tmp_path, env, workers, rabbitmq, pg_url):
+    root = tmp_path / "share"
+    _corpus(root, 32)
+    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+    workers.start(2, env=slow_env())
+    out = tmp_path / "dist.jsonl"
+    proc = start_scan(root, pg_url, out, rabbitmq.url, env)
+    wait_stored(pg_url, 6, proc)
+    rabbitmq.restart()
+    code, err = finish(proc)
+    # The broker's loss ends the scan as interrupted (exit 130), what was stored is kept.
+    assert code in (0, 130), err
+    if code == 130:
+        assert "the broker went away" in err
+        with Inventory(pg_url, readonly=True) as inv:
+            assert [s["status"] for s in inv.scan_rows()] == ["interrupted"]
+    code, err = finish(start_scan(root, pg_url, out, rabbitmq.url, env))
+    assert code == 0, err
+    assert findings(out) == ref_findings
+    assert inventory(pg_url) == ref_inv
