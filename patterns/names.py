@@ -24,6 +24,7 @@ from importlib import resources
 
 import regex
 
+from pvscan.identity.masking import LINKED_PREFIX
 from pvscan.identity.numbers import classify_fnr
 from pvscan.identity.search import normalise_name
 from pvscan.interfaces import Detector, DocState
@@ -140,12 +141,16 @@ def _after_word(text: str, pos: int) -> bool:
     return _LOWER_BEFORE.search(text, max(0, pos - 40), pos) is not None
 
 
-#: The variant of a name that stands on one line (or table row) with a person number
-#: or a labelled date of birth: ``ved_fødselsdato:DDMMYY``. That line is about the
-#: person born that day, so an access request can tell the requester's row of a
-#: register from a namesake's. The date is what a masked fødselsnummer
-#: (``010190*****``) already shows; the name itself stays a keyed hash.
-BESIDE_BIRTH = "ved_fødselsdato"
+#: A name's ``variant`` lists what stands on its line (a table row is one line): the
+#: birth date of a person number or a labelled date of birth (``f=DDMMYY``), e-mail
+#: addresses (``e=…``) and phone numbers (``t=…``). That line is about the person with
+#: those details, so an access request can tell the requester's row of a register or
+#: address line of an e-mail from a namesake's. The inventory keeps the e-mail and
+#: phone only as short keyed hashes (:func:`pvscan.identity.masking.protect_links`);
+#: the birth date is what a masked fødselsnummer (``010190*****``) already shows.
+LINKED = LINKED_PREFIX
+_EMAIL = regex.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_PHONE = regex.compile(r"(?<![\d+])(?:(?:\+|00)47[ \u00a0]?)?[2-9]\d(?:[ \u00a0]?\d){6}(?!\d)")
 _PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0]?\d{5}(?!\d)")
 _BIRTH_WORD = r"(?:født|fødd|f\.|fødselsdato|fødedato|f\.\s?dato|fdato|født\s+den|fødd\s+den|born|dob|date\s+of\s+birth)"
 _DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"
@@ -154,13 +159,29 @@ _DATE_CELL = regex.compile(r"^\s*" + _DATE + r"\s*$")
 _BIRTH_HEADER = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"(?!\p{L})|fødselsdato|fødd|født")
 
 
-def birth_beside(text: str, start: int, end: int, context: str = "") -> str | None:
-    """DDMMYY of the person number or labelled date of birth on the name's line (a
-    table row is one line; a date under a *Fødd*/*Fødselsdato* column counts), the
-    one nearest after the name first; None when the line has neither."""
+def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | None:
+    """``ved:f=…,e=…,t=…`` for what stands on the name's line, or None."""
     lo = text.rfind("\n", 0, start) + 1
     hi = text.find("\n", end)
     hi = hi if hi >= 0 else len(text)
+    parts: set[str] = set()
+    born = birth_beside(text, start, end, context, lo, hi)
+    if born:
+        parts.add(f"f={born}")
+    if "@" in text[lo:hi]:
+        parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
+    for m in _PHONE.finditer(text, lo, hi):
+        digits = "".join(c for c in m.group() if c.isdigit())
+        if len(digits) > 8:
+            digits = digits[-8:]
+        parts.add(f"t={digits}")
+    return LINKED + ",".join(sorted(parts)) if parts else None
+
+
+def birth_beside(text: str, start: int, end: int, context: str, lo: int, hi: int) -> str | None:
+    """DDMMYY of the person number or labelled date of birth on the name's line
+    ``text[lo:hi]`` (a date under a *Fødd*/*Fødselsdato* column counts), the one nearest
+    after the name first; None when the line has neither."""
     found: list[tuple[int, str]] = []
     for m in _PERSON_NUMBER.finditer(text, lo, hi):
         info = classify_fnr(m.group().replace(" ", "").replace("\u00a0", ""))
@@ -228,9 +249,7 @@ class NameDetector(Detector):
                     normalise_name(parts),
                     location=segment.location_at(start),
                     confidence=conf,
-                    variant=f"{BESIDE_BIRTH}:{born}"
-                    if (born := birth_beside(text, start, end, segment.context))
-                    else None,
+                    variant=linked_on_line(text, start, end, segment.context),
                     start=start,
                     end=end,
                 )
