@@ -178,6 +178,29 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
     return LINKED + ",".join(sorted(parts)) if parts else None
 
 
+#: An address written right after a name: ``Kari Nordmann <kari@example.no>``.
+_OWN_ADDRESS = regex.compile(r"[ \u00a0]*[<(\[]\s*(?:mailto:)?([\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})")
+
+
+def _shared_contacts_dropped(text: str, found: list[Finding]) -> list[Finding]:
+    """On a line with several names (a class list's child and parent, a mail header
+    with many recipients) an e-mail address or phone number belongs to one of them,
+    not to each: keep the birth date (the one nearest after each name) and an address
+    written right after the name (``Kari Nordmann <kari@example.no>``)."""
+    lines: dict[int, int] = {}
+    for f in found:
+        lo = text.rfind("\n", 0, f.start) + 1
+        lines[lo] = lines.get(lo, 0) + 1
+    for f in found:
+        if f.variant and lines[text.rfind("\n", 0, f.start) + 1] > 1:
+            kept = [p for p in f.variant[len(LINKED) :].split(",") if p.startswith("f=")]
+            own = _OWN_ADDRESS.match(text, f.end)
+            if own:
+                kept.append(f"e={own.group(1).lower()}")
+            f.variant = LINKED + ",".join(kept) if kept else None
+    return found
+
+
 def birth_beside(text: str, start: int, end: int, context: str, lo: int, hi: int) -> str | None:
     """DDMMYY of the person number or labelled date of birth on the name's line
     ``text[lo:hi]`` (a date under a *Fødd*/*Fødselsdato* column counts), the one nearest
@@ -270,7 +293,7 @@ class NameDetector(Detector):
         for m in _FIELD.finditer(text):
             key = "names_first" if m.group(1).lower().startswith(("for", "før")) else "names_last"
             doc.setdefault(key, []).append((m.group(2), segment.location_at(m.start(2))))
-        return out
+        return _shared_contacts_dropped(text, out)
 
     @staticmethod
     def _header_cells(segment: Segment) -> list[str]:

@@ -75,6 +75,12 @@ def test_what_stands_on_a_names_line_is_kept_with_it() -> None:
         f"{LINKED}e=kari.nordmann@example.no"
     ]
     assert variants("Kari Nordmann | +47 912 34 567") == [f"{LINKED}t=91234567"]
+    # A class list's row names child and parent: the phone is not linked to either.
+    assert variants("Ola Nordmann | 7B | Kari Nordmann | 912 34 567") == [None, None]
+    assert variants("Til: Kari Nordmann <kari@example.no>, Per Hansen <per@example.no>") == [
+        f"{LINKED}e=kari@example.no",
+        f"{LINKED}e=per@example.no",
+    ]
     # An absence date is not a birth date; a name alone on its line has nothing.
     assert variants("Kari Nordmann | 01.03.2020 | 3 dagar", context="Namn | Frå | Dagar") == [None]
     assert variants("Hei, gjeld Kari Nordmann.\nRing 912 34 567.") == [None]
