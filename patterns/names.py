@@ -13,7 +13,10 @@ and double names, names in capitals on forms.
 
 The finding's value is the normalised full name (:func:`pvscan.identity.search.normalise_name`),
 which the inventory keeps only as a keyed hash and a masked form (``K*** N*******``);
-the search side builds the same normal form from what the caseworker types.
+the search side builds the same normal form from what the caseworker types. What
+stands on the name's line (a birth date, an e-mail address, a phone number) goes into
+the finding's ``variant`` (see :data:`LINKED`), so an access request can tell a
+namesake's register row or mail header from the requester's.
 """
 
 from __future__ import annotations
