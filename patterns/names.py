@@ -28,7 +28,7 @@ from importlib import resources
 import regex
 
 from pvscan.identity.masking import LINKED_PREFIX
-from pvscan.identity.numbers import classify_fnr
+from pvscan.identity.numbers import classify_fnr, mod11_ok
 from pvscan.identity.search import normalise_name
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment
@@ -146,14 +146,15 @@ def _after_word(text: str, pos: int) -> bool:
 
 #: A name's ``variant`` lists what stands on its line (a table row is one line): the
 #: birth date of a person number or a labelled date of birth (``f=DDMMYY``), e-mail
-#: addresses (``e=…``) and phone numbers (``t=…``). That line is about the person with
+#: addresses (``e=…``), phone numbers (``t=…``) and account numbers (``k=…``). That line is about the person with
 #: those details, so an access request can tell the requester's row of a register or
-#: address line of an e-mail from a namesake's. The inventory keeps the e-mail and
-#: phone only as short keyed hashes (:func:`pvscan.identity.masking.protect_links`);
+#: address line of an e-mail from a namesake's. The inventory keeps the e-mail, phone
+#: and account only as short keyed hashes (:func:`pvscan.identity.masking.protect_links`);
 #: the birth date is what a masked fødselsnummer (``010190*****``) already shows.
 LINKED = LINKED_PREFIX
 _EMAIL = regex.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _PHONE = regex.compile(r"(?<![\d+])(?:(?:\+|00)47[ \u00a0]?)?[2-9]\d(?:[ \u00a0]?\d){6}(?!\d)")
+_ACCOUNT = regex.compile(r"(?<![\d.])\d{4}[. ]?\d{2}[. ]?\d{5}(?![\d.])")
 _PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0]?\d{5}(?!\d)")
 _BIRTH_WORD = r"(?:født|fødd|f\.|fødselsdato|fødedato|f\.\s?dato|fdato|født\s+den|fødd\s+den|born|dob|date\s+of\s+birth)"
 _DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"
@@ -173,6 +174,10 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
         parts.add(f"f={born}")
     if "@" in text[lo:hi]:
         parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
+    for m in _ACCOUNT.finditer(text, lo, hi):
+        digits = m.group().replace(".", "").replace(" ", "")
+        if mod11_ok(digits) and classify_fnr(digits) is None:
+            parts.add(f"k={digits}")
     for m in _PHONE.finditer(text, lo, hi):
         digits = "".join(c for c in m.group() if c.isdigit())
         if len(digits) > 8:

@@ -65,12 +65,12 @@ def keyed_hash(value: str, key: bytes | None = None) -> str:
 
 
 #: How a name finding's ``variant`` lists what stands on the name's line:
-#: ``ved:f=DDMMYY,e=ADDRESS,t=PHONE`` (see :mod:`pvscan.patterns.names`).
+#: ``ved:f=DDMMYY,e=ADDRESS,t=PHONE,k=ACCOUNT`` (see :mod:`pvscan.patterns.names`).
 LINKED_PREFIX = "ved:"
 
 
 def protect_links(variant: str, key: bytes | None = None) -> str:
-    """A name's linked facts as stored: e-mail addresses and phone numbers become the
+    """A name's linked facts as stored: e-mail addresses, phone and account numbers become the
     first 12 hex digits of their keyed hash (enough to tell the requester's from
     another's, useless without the key); a birth date stays, as the masked
     fødselsnummer (``010190*****``) already shows it."""
@@ -79,7 +79,7 @@ def protect_links(variant: str, key: bytes | None = None) -> str:
     parts = []
     for part in variant[len(LINKED_PREFIX) :].split(","):
         kind, _, value = part.partition("=")
-        parts.append(f"{kind}={keyed_hash(value, key)[:12]}" if kind in ("e", "t") else part)
+        parts.append(f"{kind}={keyed_hash(value, key)[:12]}" if kind in ("e", "t", "k") else part)
     return LINKED_PREFIX + ",".join(parts)
 
 

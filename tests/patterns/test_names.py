@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from pvscan.interfaces import DocState
 from pvscan.model import Segment
 from pvscan.patterns.names import LINKED, NameDetector
-from pvscan.testing import make_fnr
+from pvscan.testing import make_fnr, make_kontonummer
 
 
 def names(text: str, context: str = "") -> list[str]:
@@ -75,6 +76,8 @@ def test_what_stands_on_a_names_line_is_kept_with_it() -> None:
         f"{LINKED}e=kari.nordmann@example.no"
     ]
     assert variants("Kari Nordmann | +47 912 34 567") == [f"{LINKED}t=91234567"]
+    acct = make_kontonummer(random.Random(3), bank="1206")
+    assert variants(f"Kari Nordmann | {acct[:4]}.{acct[4:6]}.{acct[6:]} | 1 200 kr") == [f"{LINKED}k={acct}"]
     # A class list's row names child and parent: the phone is not linked to either.
     assert variants("Ola Nordmann | 7B | Kari Nordmann | 912 34 567") == [None, None]
     assert variants("Til: Kari Nordmann <kari@example.no>, Per Hansen <per@example.no>") == [

@@ -93,9 +93,10 @@ def evidence(
 
     A name alone is weaker. What stands on the name's line (a register row, an e-mail
     address line) settles it where the caseworker gave the same kind of key: the
-    requester's birth date there confirms (``confirmed``); when every part of the
-    document that names them has a line with another birth date, e-mail address or
-    phone number (``contradicted``, and no part only ``free``), it is about a namesake. A name standing freely is
+    requester's birth date there confirms (``confirmed``); a line with another birth
+    date, e-mail address, phone or account number (``contradicted``) and none with the
+    requester's means a namesake, also where the name stands alone elsewhere in the
+    file (``free``): one full name in one file is one person. A name standing freely is
     confirmed by the requester's birth date among the fødselsnumre of a document
     about few people (``small_doc_birth``, see :data:`FEW_NUMBERS`): in a register
     some other row shares the birth date by chance."""
@@ -103,7 +104,7 @@ def evidence(
         return STRONG
     if confirmed:
         return NAME_BIRTH
-    if contradicted and not free:
+    if contradicted:
         return NAME_OTHER
     if small_doc_birth:
         return NAME_BIRTH
@@ -132,16 +133,16 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
         "f": {k.birth.strftime("%d%m%y") for k in parsed if isinstance(k.birth, date)},
         "e": {keyed_hash(v)[:12] for k in parsed if k.kind == "epost" for v in k.values},
         "t": {keyed_hash(v)[:12] for k in parsed if k.kind == "telefon" for v in k.values},
+        "k": {keyed_hash(v)[:12] for k in parsed if k.kind == "kontonummer" for v in k.values},
     }
     with Inventory(db_path, readonly=True) as inv:
         started = {r["id"]: (r["started"] or "")[:10] for r in inv.scan_rows()}
         rows = inv.find_by_hash(sorted(mine))
         by_item: dict[int, AccessItem] = {}
-        # Per part of an item (the item, or one message of a mailbox): did a line with
-        # the name confirm, contradict, or say nothing?
-        confirmed: set[tuple[int, str]] = set()
-        contradicted: set[tuple[int, str]] = set()
-        free: set[tuple[int, str]] = set()
+        # Per item: did a line with the name confirm, contradict, or say nothing?
+        confirmed: set[int] = set()
+        contradicted: set[int] = set()
+        free: set[int] = set()
         for r in rows:
             it = by_item.get(r["item_id"])
             if it is None:
@@ -159,7 +160,7 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
             it.found_by.add("navn" if key.is_name else key.kind)
             if key.is_name:
                 facts = linked_facts(r["variant"])
-                part = (r["item_id"], r["inner"])
+                part = r["item_id"]
                 if any(facts.get(k, set()) & own[k] for k in own):
                     confirmed.add(part)
                 elif any(facts.get(k) and own[k] for k in own):
@@ -184,15 +185,10 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
             it.other_ids = len(others)
             births_in_item = _births(fnr_masks)
             small_doc_birth = len(births_in_item) <= FEW_NUMBERS and bool(own["f"] & births_in_item)
-            # One full name in one document is one person: a part whose lines with the
-            # name contradict (a namesake's address in the From line) is a namesake's
-            # also where the name stands alone (the signature under that message).
-            parts = {p for p in confirmed | contradicted | free if p[0] == item_id}
+            # One full name in one file is one person: where a line with the name holds
+            # a namesake's details (the From line, a register row), the name standing
+            # alone elsewhere in the file (the signature) is the namesake's too.
             it.evidence = evidence(
-                it.found_by,
-                any(p in confirmed for p in parts),
-                any(p in contradicted for p in parts),
-                any(p in free and p not in contradicted and p not in confirmed for p in parts),
-                small_doc_birth,
+                it.found_by, item_id in confirmed, item_id in contradicted, item_id in free, small_doc_birth
             )
     return sorted(by_item.values(), key=lambda i: i.display), mine
