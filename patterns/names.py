@@ -176,7 +176,9 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
         parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
     for m in _ACCOUNT.finditer(text, lo, hi):
         digits = m.group().replace(".", "").replace(" ", "")
-        if mod11_ok(digits) and classify_fnr(digits) is None:
+        # Grouped 4.2.5 it is an account; 11 bare digits that make a person number
+        # are taken as one (above).
+        if mod11_ok(digits) and (len(m.group()) > 11 or classify_fnr(digits) is None):
             parts.add(f"k={digits}")
     for m in _PHONE.finditer(text, lo, hi):
         digits = "".join(c for c in m.group() if c.isdigit())
