@@ -154,7 +154,7 @@ def _after_word(text: str, pos: int) -> bool:
 LINKED = LINKED_PREFIX
 _EMAIL = regex.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _PHONE = regex.compile(r"(?<![\d+])(?:(?:\+|00)47[ \u00a0]?)?[2-9]\d(?:[ \u00a0]?\d){6}(?!\d)")
-_ACCOUNT = regex.compile(r"(?<![\d.])\d{4}[. ]?\d{2}[. ]?\d{5}(?![\d.])")
+_ACCOUNT = regex.compile(r"(?<![\d.])\d{4}(?:([. ])\d{2}\1|\d{2})\d{5}(?![\d.])")
 _PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0]?\d{5}(?!\d)")
 _BIRTH_WORD = r"(?:født|fødd|f\.|fødselsdato|fødedato|f\.\s?dato|fdato|født\s+den|fødd\s+den|born|dob|date\s+of\s+birth)"
 _DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"

@@ -70,6 +70,7 @@ def test_what_stands_on_a_names_line_is_kept_with_it() -> None:
 
     fnr = make_fnr(date(1990, 1, 1))
     assert variants(f"Kari Nordmann | {fnr} | Storgata 1") == [f"{LINKED}f=010190"]
+    assert variants(f"Kari Nordmann | {fnr[:6]} {fnr[6:]}") == [f"{LINKED}f=010190"]
     assert variants("Kari Nordmann, fødd 05.06.1971, Fjellvegen 2") == [f"{LINKED}f=050671"]
     assert variants("Kari Nordmann | 05.06.1971", context="Namn | Fødd") == [f"{LINKED}f=050671"]
     assert variants("Til: Kari Nordmann <Kari.Nordmann@example.no>") == [
