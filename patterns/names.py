@@ -153,9 +153,13 @@ def _after_word(text: str, pos: int) -> bool:
 #: the birth date is what a masked fødselsnummer (``010190*****``) already shows.
 LINKED = LINKED_PREFIX
 _EMAIL = regex.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
-_PHONE = regex.compile(r"(?<![\d+])(?:(?:\+|00)47[ \u00a0]?)?[2-9]\d(?:[ \u00a0]?\d){6}(?!\d)")
+_PHONE = regex.compile(
+    r"(?<![\d+][ \u00a0]?|\d)(?:(?:\+|00)47[ \u00a0]?)?[2-9]\d(?:[ \u00a0]?\d){6}(?![ \u00a0]?\d)"
+)
 _ACCOUNT = regex.compile(r"(?<![\d.])\d{4}(?:([. ])\d{2}\1|\d{2})\d{5}(?![\d.])")
-_PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0]?\d{5}(?!\d)")
+_PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0\-–]?\d{5}(?!\d)")
+#: A Norwegian IBAN (``NO93 8601 1117 947``): its last 11 digits are the account.
+_IBAN = regex.compile(r"(?i)(?<![\p{L}\d])NO\d{2}(?:[ \u00a0]?\d){11}(?!\d)")
 _BIRTH_WORD = r"(?:født|fødd|f\.|fødselsdato|fødedato|f\.\s?dato|fdato|født\s+den|fødd\s+den|born|dob|date\s+of\s+birth)"
 _DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"
 _LABELLED_DATE = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"\s*:?\s*" + _DATE + r"(?!\d)")
@@ -179,6 +183,10 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
         # Grouped 4.2.5 it is an account; 11 bare digits that make a person number
         # are taken as one (above).
         if mod11_ok(digits) and (len(m.group()) > 11 or classify_fnr(digits) is None):
+            parts.add(f"k={digits}")
+    for m in _IBAN.finditer(text, lo, hi):
+        digits = regex.sub(r"\D", "", m.group())[-11:]
+        if mod11_ok(digits):
             parts.add(f"k={digits}")
     for m in _PHONE.finditer(text, lo, hi):
         digits = "".join(c for c in m.group() if c.isdigit())
@@ -217,7 +225,7 @@ def birth_beside(text: str, start: int, end: int, context: str, lo: int, hi: int
     after the name first; None when the line has neither."""
     found: list[tuple[int, str]] = []
     for m in _PERSON_NUMBER.finditer(text, lo, hi):
-        info = classify_fnr(m.group().replace(" ", "").replace("\u00a0", ""))
+        info = classify_fnr(regex.sub(r"\D", "", m.group()))
         if info is not None and info.birth is not None:
             found.append((m.start(), info.birth.strftime("%d%m%y")))
     for m in _LABELLED_DATE.finditer(text, lo, hi):

@@ -79,6 +79,9 @@ def test_what_stands_on_a_names_line_is_kept_with_it() -> None:
     assert variants("Kari Nordmann | +47 912 34 567") == [f"{LINKED}t=91234567"]
     acct = make_kontonummer(random.Random(3), bank="1206")
     assert variants(f"Kari Nordmann | {acct[:4]}.{acct[4:6]}.{acct[6:]} | 1 200 kr") == [f"{LINKED}k={acct}"]
+    assert variants(f"Kari Nordmann | {fnr[:6]}-{fnr[6:]} | NO93 8601 1117 947") == [
+        f"{LINKED}f=010190,k=86011117947"
+    ]
     # A class list's row names child and parent: the phone is not linked to either.
     assert variants("Ola Nordmann | 7B | Kari Nordmann | 912 34 567") == [None, None]
     assert variants("Til: Kari Nordmann <kari@example.no>, Per Hansen <per@example.no>") == [
