@@ -13,7 +13,10 @@ and double names, names in capitals on forms.
 
 The finding's value is the normalised full name (:func:`pvscan.identity.search.normalise_name`),
 which the inventory keeps only as a keyed hash and a masked form (``K*** N*******``);
-the search side builds the same normal form from what the caseworker types.
+the search side builds the same normal form from what the caseworker types. What
+stands on the name's line (a birth date, an e-mail address, a phone number) goes into
+the finding's ``variant`` (see :data:`LINKED`), so an access request can tell a
+namesake's register row or mail header from the requester's.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from importlib import resources
 
 import regex
 
-from pvscan.identity.numbers import classify_fnr
+from pvscan.identity.masking import LINKED_PREFIX
+from pvscan.identity.numbers import classify_fnr, mod11_ok
 from pvscan.identity.search import normalise_name
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment
@@ -140,13 +144,22 @@ def _after_word(text: str, pos: int) -> bool:
     return _LOWER_BEFORE.search(text, max(0, pos - 40), pos) is not None
 
 
-#: The variant of a name that stands on one line (or table row) with a person number
-#: or a labelled date of birth: ``ved_fødselsdato:DDMMYY``. That line is about the
-#: person born that day, so an access request can tell the requester's row of a
-#: register from a namesake's. The date is what a masked fødselsnummer
-#: (``010190*****``) already shows; the name itself stays a keyed hash.
-BESIDE_BIRTH = "ved_fødselsdato"
-_PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0]?\d{5}(?!\d)")
+#: A name's ``variant`` lists what stands on its line (a table row is one line): the
+#: birth date of a person number or a labelled date of birth (``f=DDMMYY``), e-mail
+#: addresses (``e=…``), phone numbers (``t=…``) and account numbers (``k=…``). That line is about the person with
+#: those details, so an access request can tell the requester's row of a register or
+#: address line of an e-mail from a namesake's. The inventory keeps the e-mail, phone
+#: and account only as short keyed hashes (:func:`pvscan.identity.masking.protect_links`);
+#: the birth date is what a masked fødselsnummer (``010190*****``) already shows.
+LINKED = LINKED_PREFIX
+_EMAIL = regex.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_PHONE = regex.compile(
+    r"(?<![\d+][ \u00a0]?|\d)(?:(?:\+|00)47[ \u00a0]?)?[2-9]\d(?:[ \u00a0]?\d){6}(?![ \u00a0]?\d)"
+)
+_ACCOUNT = regex.compile(r"(?<![\d.])\d{4}(?:([. ])\d{2}\1|\d{2})\d{5}(?![\d.])")
+_PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0\-–]?\d{5}(?!\d)")
+#: A Norwegian IBAN (``NO93 8601 1117 947``): its last 11 digits are the account.
+_IBAN = regex.compile(r"(?i)(?<![\p{L}\d])NO\d{2}(?:[ \u00a0]?\d){11}(?!\d)")
 _BIRTH_WORD = r"(?:født|fødd|f\.|fødselsdato|fødedato|f\.\s?dato|fdato|født\s+den|fødd\s+den|born|dob|date\s+of\s+birth)"
 _DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"
 _LABELLED_DATE = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"\s*:?\s*" + _DATE + r"(?!\d)")
@@ -154,16 +167,65 @@ _DATE_CELL = regex.compile(r"^\s*" + _DATE + r"\s*$")
 _BIRTH_HEADER = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"(?!\p{L})|fødselsdato|fødd|født")
 
 
-def birth_beside(text: str, start: int, end: int, context: str = "") -> str | None:
-    """DDMMYY of the person number or labelled date of birth on the name's line (a
-    table row is one line; a date under a *Fødd*/*Fødselsdato* column counts), the
-    one nearest after the name first; None when the line has neither."""
+def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | None:
+    """``ved:f=…,e=…,t=…`` for what stands on the name's line, or None."""
     lo = text.rfind("\n", 0, start) + 1
     hi = text.find("\n", end)
     hi = hi if hi >= 0 else len(text)
+    parts: set[str] = set()
+    born = birth_beside(text, start, end, context, lo, hi)
+    if born:
+        parts.add(f"f={born}")
+    if "@" in text[lo:hi]:
+        parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
+    for m in _ACCOUNT.finditer(text, lo, hi):
+        digits = m.group().replace(".", "").replace(" ", "")
+        # Grouped 4.2.5 it is an account; 11 bare digits that make a person number
+        # are taken as one (above).
+        if mod11_ok(digits) and (len(m.group()) > 11 or classify_fnr(digits) is None):
+            parts.add(f"k={digits}")
+    for m in _IBAN.finditer(text, lo, hi):
+        digits = regex.sub(r"\D", "", m.group())[-11:]
+        if mod11_ok(digits):
+            parts.add(f"k={digits}")
+    for m in _PHONE.finditer(text, lo, hi):
+        digits = "".join(c for c in m.group() if c.isdigit())
+        if len(digits) > 8:
+            digits = digits[-8:]
+        parts.add(f"t={digits}")
+    return LINKED + ",".join(sorted(parts)) if parts else None
+
+
+#: An address written right after a name: ``Kari Nordmann <kari@example.no>``.
+_OWN_ADDRESS = regex.compile(r"[ \u00a0]*[<(\[]\s*(?:mailto:)?([\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})")
+
+
+def _shared_contacts_dropped(text: str, found: list[Finding]) -> list[Finding]:
+    """On a line with several names (a class list's child and parent, a mail header
+    with many recipients) an e-mail address or phone number belongs to one of them,
+    not to each: keep the birth date (the one nearest after each name) and an address
+    written right after the name (``Kari Nordmann <kari@example.no>``)."""
+    lines: dict[int, int] = {}
+    for f in found:
+        lo = text.rfind("\n", 0, f.start) + 1
+        lines[lo] = lines.get(lo, 0) + 1
+    for f in found:
+        if f.variant and lines[text.rfind("\n", 0, f.start) + 1] > 1:
+            kept = [p for p in f.variant[len(LINKED) :].split(",") if p.startswith("f=")]
+            own = _OWN_ADDRESS.match(text, f.end)
+            if own:
+                kept.append(f"e={own.group(1).lower()}")
+            f.variant = LINKED + ",".join(kept) if kept else None
+    return found
+
+
+def birth_beside(text: str, start: int, end: int, context: str, lo: int, hi: int) -> str | None:
+    """DDMMYY of the person number or labelled date of birth on the name's line
+    ``text[lo:hi]`` (a date under a *Fødd*/*Fødselsdato* column counts), the one nearest
+    after the name first; None when the line has neither."""
     found: list[tuple[int, str]] = []
     for m in _PERSON_NUMBER.finditer(text, lo, hi):
-        info = classify_fnr(m.group().replace(" ", "").replace("\u00a0", ""))
+        info = classify_fnr(regex.sub(r"\D", "", m.group()))
         if info is not None and info.birth is not None:
             found.append((m.start(), info.birth.strftime("%d%m%y")))
     for m in _LABELLED_DATE.finditer(text, lo, hi):
@@ -228,9 +290,7 @@ class NameDetector(Detector):
                     normalise_name(parts),
                     location=segment.location_at(start),
                     confidence=conf,
-                    variant=f"{BESIDE_BIRTH}:{born}"
-                    if (born := birth_beside(text, start, end, segment.context))
-                    else None,
+                    variant=linked_on_line(text, start, end, segment.context),
                     start=start,
                     end=end,
                 )
@@ -251,7 +311,7 @@ class NameDetector(Detector):
         for m in _FIELD.finditer(text):
             key = "names_first" if m.group(1).lower().startswith(("for", "før")) else "names_last"
             doc.setdefault(key, []).append((m.group(2), segment.location_at(m.start(2))))
-        return out
+        return _shared_contacts_dropped(text, out)
 
     @staticmethod
     def _header_cells(segment: Segment) -> list[str]:

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import click
 
-from tools import bench, bench_detectors, bench_distributed, bench_web, fuzz, norne, person_search, reliability
+from tools import (
+    bench,
+    bench_detectors,
+    bench_distributed,
+    bench_web,
+    fuzz,
+    norne,
+    person_search,
+    reliability,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

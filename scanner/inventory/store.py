@@ -396,7 +396,9 @@ class Inventory(Marks, Queries, Views):
                     location,
                     f.confidence,
                     f.detector,
-                    f.variant,
+                    masker.protect_links(f.variant, masker.load_key())
+                    if type_ == "navn" and f.variant
+                    else f.variant,
                     f.alt_type,
                     count,
                     value if reveal else None,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
 
 from pvscan.interfaces import DocState
 from pvscan.model import Segment
-from pvscan.patterns.names import BESIDE_BIRTH, NameDetector
-from pvscan.testing import make_fnr
+from pvscan.patterns.names import LINKED, NameDetector
+from pvscan.testing import make_fnr, make_kontonummer
 
 
 def names(text: str, context: str = "") -> list[str]:
@@ -61,18 +62,32 @@ def test_table_columns() -> None:
     assert names("Kari | Nordmann | 3B", context="Fornavn | Etternavn | Klasse") == ["kari nordmann"]
 
 
-def test_a_name_beside_a_person_number_or_birth_date_is_marked() -> None:
+def test_what_stands_on_a_names_line_is_kept_with_it() -> None:
     det = NameDetector()
+
+    def variants(text: str, context: str = "") -> list[str | None]:
+        return [f.variant for f in det.detect(Segment(text, context=context), DocState())]
+
     fnr = make_fnr(date(1990, 1, 1))
-    row = det.detect(Segment(f"Kari Nordmann | {fnr} | Storgata 1"), DocState())
-    labelled = det.detect(Segment("Kari Nordmann, fødd 05.06.1971, Fjellvegen 2"), DocState())
-    column = det.detect(Segment("Kari Nordmann | 05.06.1971", context="Namn | Fødd"), DocState())
-    absence = det.detect(
-        Segment("Kari Nordmann | 01.03.2020 | 3 dagar", context="Namn | Frå | Dagar"), DocState()
-    )
-    free = det.detect(Segment("Hei, gjeld Kari Nordmann."), DocState())
-    assert [f.variant for f in row] == [f"{BESIDE_BIRTH}:010190"]
-    assert [f.variant for f in labelled] == [f"{BESIDE_BIRTH}:050671"]
-    assert [f.variant for f in column] == [f"{BESIDE_BIRTH}:050671"]
-    assert [f.variant for f in absence] == [None]
-    assert [f.variant for f in free] == [None]
+    assert variants(f"Kari Nordmann | {fnr} | Storgata 1") == [f"{LINKED}f=010190"]
+    assert variants(f"Kari Nordmann | {fnr[:6]} {fnr[6:]}") == [f"{LINKED}f=010190"]
+    assert variants("Kari Nordmann, fødd 05.06.1971, Fjellvegen 2") == [f"{LINKED}f=050671"]
+    assert variants("Kari Nordmann | 05.06.1971", context="Namn | Fødd") == [f"{LINKED}f=050671"]
+    assert variants("Til: Kari Nordmann <Kari.Nordmann@example.no>") == [
+        f"{LINKED}e=kari.nordmann@example.no"
+    ]
+    assert variants("Kari Nordmann | +47 912 34 567") == [f"{LINKED}t=91234567"]
+    acct = make_kontonummer(random.Random(3), bank="1206")
+    assert variants(f"Kari Nordmann | {acct[:4]}.{acct[4:6]}.{acct[6:]} | 1 200 kr") == [f"{LINKED}k={acct}"]
+    assert variants(f"Kari Nordmann | {fnr[:6]}-{fnr[6:]} | NO93 8601 1117 947") == [
+        f"{LINKED}f=010190,k=86011117947"
+    ]
+    # A class list's row names child and parent: the phone is not linked to either.
+    assert variants("Ola Nordmann | 7B | Kari Nordmann | 912 34 567") == [None, None]
+    assert variants("Til: Kari Nordmann <kari@example.no>, Per Hansen <per@example.no>") == [
+        f"{LINKED}e=kari@example.no",
+        f"{LINKED}e=per@example.no",
+    ]
+    # An absence date is not a birth date; a name alone on its line has nothing.
+    assert variants("Kari Nordmann | 01.03.2020 | 3 dagar", context="Namn | Frå | Dagar") == [None]
+    assert variants("Hei, gjeld Kari Nordmann.\nRing 912 34 567.") == [None]

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from pvscan.identity.masking import keyed_hash, linked_facts
 from pvscan.identity.search import SearchKey
 from pvscan.inventory import Inventory
-from pvscan.patterns.names import BESIDE_BIRTH
 from pvscan.workflows.find import as_key, key_hashes
 from pvscan.workflows.reportdata import IDENTIFIERS
 
@@ -86,20 +86,34 @@ def _births(masked_ids: list[str]) -> set[str]:
     return out
 
 
-def evidence(found_by: set[str], births_in_item: set[str], births: set[str], beside_birth: bool) -> str:
-    """How strong a hit is. Any number, e-mail address or phone number is strong. A
-    name alone is confirmed by a date of birth given with it (or in the requester's
-    fødselsnummer) when the document holds a fødselsnummer with that date or the name
-    stands beside it. When the requester's birth date is known and the name stands
-    only on lines that hold another person number or date of birth (``beside_birth``:
-    a register row), the line is about a namesake."""
+def evidence(
+    found_by: set[str], confirmed: bool, contradicted: bool, free: bool, small_doc_birth: bool
+) -> str:
+    """How strong a hit is. Any number, e-mail address or phone number is strong.
+
+    A name alone is weaker. What stands on the name's line (a register row, an e-mail
+    address line) settles it where the caseworker gave the same kind of key: the
+    requester's birth date there confirms (``confirmed``); a line with another birth
+    date, e-mail address, phone or account number (``contradicted``) and none with the
+    requester's means a namesake, also where the name stands alone elsewhere in the
+    file (``free``): one full name in one file is one person. A name standing freely is
+    confirmed by the requester's birth date among the fødselsnumre of a document
+    about few people (``small_doc_birth``, see :data:`FEW_NUMBERS`): in a register
+    some other row shares the birth date by chance."""
     if found_by - {"navn"}:
         return STRONG
-    if births and births & births_in_item:
+    if confirmed:
         return NAME_BIRTH
-    if births and beside_birth:
+    if contradicted:
         return NAME_OTHER
+    if small_doc_birth:
+        return NAME_BIRTH
     return NAME
+
+
+#: A document with at most this many fødselsnumre is about few people: the
+#: requester's birth date among them confirms a name that stands freely.
+FEW_NUMBERS = 3
 
 
 def split_namesakes(items: list[AccessItem]) -> tuple[list[AccessItem], list[AccessItem]]:
@@ -112,13 +126,23 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
     each was found."""
     wanted = key_hashes(keys)
     mine = set(wanted)
-    births = {k.birth.strftime("%d%m%y") for k in map(as_key, keys) if isinstance(k.birth, date)}
+    parsed = [as_key(k) for k in keys]
+    # What the requester's lines would hold, in the form the inventory keeps a name's
+    # linked facts (birth date DDMMYY; e-mail and phone as short keyed hashes).
+    own = {
+        "f": {k.birth.strftime("%d%m%y") for k in parsed if isinstance(k.birth, date)},
+        "e": {keyed_hash(v)[:12] for k in parsed if k.kind == "epost" for v in k.values},
+        "t": {keyed_hash(v)[:12] for k in parsed if k.kind == "telefon" for v in k.values},
+        "k": {keyed_hash(v)[:12] for k in parsed if k.kind == "kontonummer" for v in k.values},
+    }
     with Inventory(db_path, readonly=True) as inv:
         started = {r["id"]: (r["started"] or "")[:10] for r in inv.scan_rows()}
         rows = inv.find_by_hash(sorted(mine))
         by_item: dict[int, AccessItem] = {}
-        free_name: set[int] = set()  # items where the name stands somewhere without a birth date
-        name_births: dict[int, set[str]] = {}  # item -> birth dates on the name's lines
+        # Per item: did a line with the name confirm, contradict, or say nothing?
+        confirmed: set[int] = set()
+        contradicted: set[int] = set()
+        free: set[int] = set()
         for r in rows:
             it = by_item.get(r["item_id"])
             if it is None:
@@ -135,11 +159,14 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
             key = wanted[r["hash"]]
             it.found_by.add("navn" if key.is_name else key.kind)
             if key.is_name:
-                variant = r["variant"] or ""
-                if variant.startswith(BESIDE_BIRTH + ":"):
-                    name_births.setdefault(r["item_id"], set()).add(variant.rpartition(":")[2])
+                facts = linked_facts(r["variant"])
+                part = r["item_id"]
+                if any(facts.get(k, set()) & own[k] for k in own):
+                    confirmed.add(part)
+                elif any(facts.get(k) and own[k] for k in own):
+                    contradicted.add(part)
                 else:
-                    free_name.add(r["item_id"])
+                    free.add(part)
             loc = (r["inner"], r["location"] or "", r["type"])
             if loc not in it.locations:
                 it.locations.append(loc)
@@ -156,8 +183,12 @@ def collect(db_path: str, keys: Sequence[str | SearchKey]) -> tuple[list[AccessI
                 else:
                     it.other_types[f["type"]] += f["count"] or 1
             it.other_ids = len(others)
-            beside = name_births.get(item_id, set())
+            births_in_item = _births(fnr_masks)
+            small_doc_birth = len(births_in_item) <= FEW_NUMBERS and bool(own["f"] & births_in_item)
+            # One full name in one file is one person: where a line with the name holds
+            # a namesake's details (the From line, a register row), the name standing
+            # alone elsewhere in the file (the signature) is the namesake's too.
             it.evidence = evidence(
-                it.found_by, _births(fnr_masks) | beside, births, bool(beside) and item_id not in free_name
+                it.found_by, item_id in confirmed, item_id in contradicted, item_id in free, small_doc_birth
             )
     return sorted(by_item.values(), key=lambda i: i.display), mine

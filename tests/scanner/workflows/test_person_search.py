@@ -54,6 +54,10 @@ def share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
         "Fra: saksbehandler\nSend svaret til kari.nordmann@example.no eller ring 912 34 567.\n",
         encoding="utf-8",
     )
+    # Another Kari Nordmann's e-mail address on the name's line.
+    (root / "annan_kari.txt").write_text(
+        "Til: Kari Nordmann <kari.nordmann@firma.example>\nMøtet er flytta til torsdag.\n", encoding="utf-8"
+    )
     # A register: the name beside a namesake's number.
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -79,7 +83,7 @@ def test_access_request_by_name_email_and_phone(share: tuple[Path, str], tmp_pat
     assert found["brev.docx"].evidence == NAME and found["brev.docx"].weak
     assert found["epost.txt"].evidence == STRONG and found["epost.txt"].found_by == {"epost", "telefon"}
     assert found["vedtak.docx"].found_by == {"fnr", "navn"} and not found["vedtak.docx"].weak
-    assert [Path(i.display).name for i in res.namesakes] == ["register.xlsx"]
+    assert [Path(i.display).name for i in res.namesakes] == ["annan_kari.txt", "register.xlsx"]
     html = (tmp_path / "sak" / "oversikt.html").read_text(encoding="utf-8")
     assert "BEKREFT" in html and "1 filer/e-poster er funnet bare på navn" in html
     assert "K*** N*******" in html and "Nordmann" not in html
@@ -94,13 +98,20 @@ def test_name_with_birth_date_confirms_and_sets_apart(share: tuple[Path, str]) -
     _, db = share
     from_name = parse_keys(names=["Kari Nordmann"], birth="01.01.1990")
     res = {Path(i.display).name: i.evidence for i in collect(db, from_name)[0]}
-    assert res == {"brev.docx": NAME, "vedtak.docx": NAME_BIRTH, "register.xlsx": "name_other"}
+    assert res == {
+        "brev.docx": NAME,
+        "vedtak.docx": NAME_BIRTH,
+        "register.xlsx": "name_other",
+        "annan_kari.txt": NAME,  # no e-mail address given: nothing to tell them apart
+    }
 
 
 def test_no_name_in_clear_in_the_inventory(share: tuple[Path, str]) -> None:
     _, db = share
     raw = b"".join(p.read_bytes() for p in Path(db).parent.glob("inv.sqlite*")).lower()
+    # Not the names, and not the e-mail address kept with a name (a short keyed hash).
     assert b"nordmann" not in raw and b"nordmo" not in raw and b"hansen" not in raw
+    assert b"ved:e=" in raw
     assert b"k*** n*******" in raw
 
 
@@ -109,7 +120,12 @@ def test_find_by_name_cli(share: tuple[Path, str]) -> None:
     r = CliRunner().invoke(main, ["find", "--name", "Nordmann, Kari", "--db", db, "--jsonl", "-"])
     assert r.exit_code == 0, r.output
     hits = [json.loads(x) for x in r.output.splitlines()]
-    assert {Path(h["file"]).name for h in hits} == {"brev.docx", "register.xlsx", "vedtak.docx"}
+    assert {Path(h["file"]).name for h in hits} == {
+        "annan_kari.txt",
+        "brev.docx",
+        "register.xlsx",
+        "vedtak.docx",
+    }
     assert {h["found_by"] for h in hits} == {"navn"} and {h["value"] for h in hits} == {"K*** N*******"}
     r = CliRunner().invoke(main, ["find", "--name", "Ola Nordmann", "--db", db])
     assert r.exit_code == 0 and "Fant ingen filer eller e-poster der navnet O** N******* står" in r.output
