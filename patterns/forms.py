@@ -109,9 +109,13 @@ def triggered(segment: Segment) -> int:
     return 2 if any(i >= _BIRTH_TRIGGERS for i, _s, _e in found) else 1
 
 
-def _fields(text: str) -> list[Field]:
+def _fields(text: str, whole: bool = True) -> list[Field]:
+    """The number fields of ``text``; ``whole``: it is the segment's own text, whose
+    Latin-1 bytes the detectors share (a piece of it is encoded apart, so that the
+    shared bytes are not replaced by the piece's)."""
+    raw = latin1(text) if whole else text.encode("latin-1", "replace")
     out = []
-    for m in _FIELD.finditer(latin1(text).translate(_DIGIT_CLASS)):
+    for m in _FIELD.finditer(raw.translate(_DIGIT_CLASS)):
         a, b = m.span()
         if m.group("date"):
             raw = text[a:b]
@@ -202,7 +206,7 @@ def find_split(segment: Segment, doc: DocState, labels: int) -> Iterator[SplitFn
     if labels < 2 and pending is None:
         tail = text.rstrip()
         cut = tail.rfind("\n") + 1
-        fields = [f._replace(start=f.start + cut, end=f.end + cut) for f in _fields(tail[cut:])]
+        fields = [f._replace(start=f.start + cut, end=f.end + cut) for f in _fields(tail[cut:], whole=False)]
         if fields:
             _keep_birth_date(segment, fields[-1], doc)
         return
