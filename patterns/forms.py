@@ -109,13 +109,14 @@ def triggered(segment: Segment) -> int:
     return 2 if any(i >= _BIRTH_TRIGGERS for i, _s, _e in found) else 1
 
 
-def _fields(text: str, whole: bool = True) -> list[Field]:
-    """The number fields of ``text``; ``whole``: it is the segment's own text, whose
-    Latin-1 bytes the detectors share (a piece of it is encoded apart, so that the
-    shared bytes are not replaced by the piece's)."""
-    raw = latin1(text) if whole else text.encode("latin-1", "replace")
+def _fields(text: str, classes: bytes | None = None) -> list[Field]:
+    """The number fields of ``text``, found on its digit-class bytes ``classes`` (made
+    here when not given: a piece of the segment is encoded apart, so that the Latin-1
+    bytes the detectors share stay the segment's)."""
+    if classes is None:
+        classes = text.encode("latin-1", "replace").translate(_DIGIT_CLASS)
     out = []
-    for m in _FIELD.finditer(raw.translate(_DIGIT_CLASS)):
+    for m in _FIELD.finditer(classes):
         a, b = m.span()
         if m.group("date"):
             raw = text[a:b]
@@ -195,22 +196,32 @@ def _gap_ok(text: str, a: int, b: int) -> bool:
     return _DIGIT.search(gap) is None
 
 
-def find_split(segment: Segment, doc: DocState, labels: int) -> Iterator[SplitFnr]:
+def find_split(segment: Segment, doc: DocState) -> Iterator[SplitFnr]:
     """Fødselsnummer written as a birth date and a personal number in two fields of
     ``segment``, or with the date as the last field of the segment before (a vertical
-    form's previous row or paragraph: kept in ``doc``). ``labels`` is what
-    :func:`triggered` said: with only a birth-date label in view, only the segment's
-    last line is looked at (a date there may start a vertical form)."""
+    form's previous row or paragraph: kept in ``doc``).
+
+    Cheap for most segments: without a run of five digits (every personal-number
+    field and every pair needs one) or without a personal-number label in view
+    (:func:`triggered`), only the segment's last line is looked at, for a labelled
+    birth date that a vertical form's next field may complete."""
     text = segment.text
     pending = doc.pop("_form_birth_date", None)
-    if labels < 2 and pending is None:
-        tail = text.rstrip()
-        cut = tail.rfind("\n") + 1
-        fields = [f._replace(start=f.start + cut, end=f.end + cut) for f in _fields(tail[cut:], whole=False)]
-        if fields:
-            _keep_birth_date(segment, fields[-1], doc)
+    classes = latin1(text).translate(_DIGIT_CLASS)
+    # A personal number has five digits, or four in a spreadsheet column under its
+    # header (a lost zero); a year or an amount of four digits is not looked at.
+    run = classes.find(b"00000") >= 0 or (bool(segment.context) and classes.find(b"0000") >= 0)
+    if pending is None and (not run or triggered(segment) < 2):
+        end = len(text)
+        while end and text[end - 1].isspace():
+            end -= 1
+        cut = text.rfind("\n", 0, end) + 1
+        if end - cut >= 6 and text[end - 1].isdigit():  # a date ends the line
+            fields = [f._replace(start=f.start + cut, end=f.end + cut) for f in _fields(text[cut:end])]
+            if fields:
+                _keep_birth_date(segment, fields[-1], doc)
         return
-    fields = _fields(text)
+    fields = _fields(text, classes)
     if not fields:
         return
     first = fields[0]

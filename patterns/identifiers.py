@@ -47,7 +47,7 @@ from .context import (
     lower_latin1_window,
     nearest_context,
 )
-from .forms import find_split, triggered
+from .forms import find_split
 from .numbers import classify_checked, iban_no_ok, is_strict, mod11_ok
 
 _SP = r"[ \u00a0\u2009\u202f]"
@@ -447,21 +447,21 @@ class IdentifierDetector(Detector):
                 runs.append((s, f))
         if runs:
             _count_columns(runs, segment, doc)
-        labels = triggered(segment)
-        if labels or "_form_birth_date" in doc:
-            seen = {f.value for f in out}
-            for x in find_split(segment, doc, labels):
-                if x.value not in seen:
-                    out.append(
-                        Finding(
-                            "fodselsnummer",
-                            x.value,
-                            confidence=x.confidence,
-                            variant=x.variant,
-                            start=x.start,
-                            end=x.end,
-                        )
+        seen: set[str] | None = None
+        for x in find_split(segment, doc):
+            if seen is None:
+                seen = {f.value for f in out}
+            if x.value not in seen:
+                out.append(
+                    Finding(
+                        "fodselsnummer",
+                        x.value,
+                        confidence=x.confidence,
+                        variant=x.variant,
+                        start=x.start,
+                        end=x.end,
                     )
+                )
         return out
 
     # -------------------------------------------------------------- document rules
