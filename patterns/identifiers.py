@@ -209,6 +209,11 @@ def _run_kind(text: str, s: int, e: int) -> str | None:
     return _bare_run(text[s:e]) if kind is _BARE_CHECK else kind
 
 
+#: The class bytes of the last text iter_candidates saw (the form pass's gate reuses
+#: them: ``is`` the very same segment text).
+_last_classes: tuple[str, bytes] = ("", b"")
+
+
 def iter_candidates(text: str) -> list[Cand]:
     """All candidates of ``text`` (shared by the identifier and contact detectors).
 
@@ -222,9 +227,11 @@ def iter_candidates(text: str) -> list[Cand]:
     core (``_CORE``: a date, an amount) is dropped on the class bytes. A match with a
     ``?`` is split into its clusters by running CLUSTERS on it. Every other cluster
     goes through :func:`_cluster_candidates`."""
+    global _last_classes
     raw = latin1(text)
     exact = b"?" not in raw
     data = raw.translate(_BYTE_CLASSES)
+    _last_classes = (text, data)
     out: list[Cand] = []
     pos = 0
     for m in _BYTE_CLUSTERS.finditer(data):
@@ -448,7 +455,8 @@ class IdentifierDetector(Detector):
         if runs:
             _count_columns(runs, segment, doc)
         seen: set[str] | None = None
-        for x in find_split(segment, doc):
+        classes = _last_classes[1] if _last_classes[0] is text else None
+        for x in find_split(segment, doc, classes):
             if seen is None:
                 seen = {f.value for f in out}
             if x.value not in seen:
