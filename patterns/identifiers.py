@@ -49,7 +49,7 @@ from .context import (
     lower_latin1_window,
     nearest_context,
 )
-from .forms import find_split, triggered
+from .forms import find_split
 
 _SP = r"[ \u00a0\u2009\u202f]"
 _DASH = r"[\-\u2010\u2011\u2012\u2013]"
@@ -210,6 +210,11 @@ def _run_kind(text: str, s: int, e: int) -> str | None:
     return _bare_run(text[s:e]) if kind is _BARE_CHECK else kind
 
 
+#: The class bytes of the last text iter_candidates saw (the form pass's gate reuses
+#: them: ``is`` the very same segment text).
+_last_classes: tuple[str, bytes] = ("", b"")
+
+
 def iter_candidates(text: str) -> list[Cand]:
     """All candidates of ``text`` (shared by the identifier and contact detectors).
 
@@ -223,9 +228,11 @@ def iter_candidates(text: str) -> list[Cand]:
     core (``_CORE``: a date, an amount) is dropped on the class bytes. A match with a
     ``?`` is split into its clusters by running CLUSTERS on it. Every other cluster
     goes through :func:`_cluster_candidates`."""
+    global _last_classes
     raw = latin1(text)
     exact = b"?" not in raw
     data = raw.translate(_BYTE_CLASSES)
+    _last_classes = (text, data)
     out: list[Cand] = []
     pos = 0
     for m in _BYTE_CLUSTERS.finditer(data):
@@ -448,21 +455,22 @@ class IdentifierDetector(Detector):
                 runs.append((s, f))
         if runs:
             _count_columns(runs, segment, doc)
-        labels = triggered(segment)
-        if labels or "_form_birth_date" in doc:
-            seen = {f.value for f in out}
-            for x in find_split(segment, doc, labels):
-                if x.value not in seen:
-                    out.append(
-                        Finding(
-                            "fodselsnummer",
-                            x.value,
-                            confidence=x.confidence,
-                            variant=x.variant,
-                            start=x.start,
-                            end=x.end,
-                        )
+        seen: set[str] | None = None
+        classes = _last_classes[1] if _last_classes[0] is text else None
+        for x in find_split(segment, doc, classes):
+            if seen is None:
+                seen = {f.value for f in out}
+            if x.value not in seen:
+                out.append(
+                    Finding(
+                        "fodselsnummer",
+                        x.value,
+                        confidence=x.confidence,
+                        variant=x.variant,
+                        start=x.start,
+                        end=x.end,
                     )
+                )
         return out
 
     # -------------------------------------------------------------- document rules

@@ -178,10 +178,25 @@ ICD_MARKER = regex.compile(
 #: (bokmål and nynorsk): *fått påvist E11*, *lider av F41*, *behandles for J45*. It
 #: counts only right before the code (``ICD_PHRASE_REACH``): "påvist" is also said of
 #: faults and rooms.
+_PHRASE_VERBS = (
+    ("påvis", ""),
+    ("lider av|lid av|led av", ""),
+    ("behandles|behandlet|behandla|behandlast|behandlas", "for"),
+    ("henvist|tilvist|henvises|tilvisast", "for|med"),
+    ("utredes|utredet|utreda|utredast|utredning|utgreidd|utgreiing|utgreiast", "for"),
+    ("sykmeldt|sjukmeldt|sjukemeldt|sjukmeld|sjukemeld", "for|med"),
+)
+#: The same phrases as literal pieces, for the prefilter (one space between words).
+_ICD_PHRASE_CORES = tuple(
+    f"{verb} {prep}" if prep else verb
+    for verbs, preps in _PHRASE_VERBS
+    for verb in verbs.split("|")
+    for prep in (preps.split("|") if preps else [""])
+)
 ICD_PHRASE = regex.compile(
-    r"(?i)(?<!\w)(?:påvis\w*|lider\s+av|lid\s+av|led\s+av|behandl\w*\s+for|(?:henvis|tilvis)\w*\s+(?:for|med)"
-    r"|utred\w*\s+for|utgreidd?\s+for|utgreiing\s+for|sjukemelde?t?\s+for|sykmeldt\s+for)(?:\s+(?:med|for))?"
-    r"[\s:,]*$"
+    r"(?i)(?<!\w)(?:påvis\w*|lider\s+av|lid\s+av|led\s+av|"
+    + "|".join(r"(?:" + verbs + r")\s+(?:" + preps + ")" for verbs, preps in _PHRASE_VERBS[2:])
+    + r")[\s:,]*$"
 )
 ICD_PHRASE_REACH = 30
 FNR_SHAPE = regex.compile(r"(?<!\d)\d{6}[ \-]?\d{5}(?!\d)")
@@ -195,8 +210,7 @@ SENT_END = regex.compile(r"[.!?](?:\s|$)|\n\s*\n|\r?\n(?=[ \t]*[A-ZÆØÅ0-9])")
 _MAIN, _TAIL, _CS, _ICD = 1, 2, 4, 8
 _NONSPACE = re.compile(r"\S*")
 #: Literal cores of ICD_MARKER (lower case): no marker, no code can count.
-_ICD_CORES = ("diagnos", "dg", "icd", "icpc", "kode", "påvis", "lider", "lid", "led", "behandl")
-_ICD_CORES += ("henvis", "tilvis", "utred", "utgrei", "sjukemeld", "sykmeld")
+_ICD_CORES = ("diagnos", "dg", "icd", "icpc", "kode", *_ICD_PHRASE_CORES)
 
 
 def case_variants(word: str) -> set[str]:
