@@ -332,6 +332,8 @@ class ItemResult:
     #: True when the top-level item itself could not be read.
     unscannable: bool = False
     elapsed: float = 0.0
+    #: Work counted while reading it (``ocr.pages_read`` …; see pvscan.util.counters).
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 #: Special categories (GDPR art. 9/10 and child welfare): must never stay in shares or mail.
