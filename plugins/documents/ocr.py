@@ -272,6 +272,9 @@ class _TessApi:
         if not self.api or lib.TessBaseAPIInit3(self.api, None, langs.encode()) != 0:
             raise OSError(f"tesseract could not load the language data {langs!r}")
         lib.TessBaseAPISetPageSegMode(self.api, PSM)
+        # Tesseract's own chatter ("Detected 35 diacritics") would land on the terminal.
+        lib.TessBaseAPISetVariable.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+        lib.TessBaseAPISetVariable(self.api, b"debug_file", os.devnull.encode())
         # Freed before the interpreter exits: Tesseract's caches otherwise print "LEAK!"
         # warnings to stderr at exit (a forked worker ends with os._exit and skips both).
         atexit.register(self.close)

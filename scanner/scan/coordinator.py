@@ -28,6 +28,7 @@ from pvscan.identity import masking
 from pvscan.interfaces import Source
 from pvscan.inventory import Inventory, path_keys
 from pvscan.model import Entry, ItemRef, ItemResult, Settings, WalkError
+from pvscan.scan.duplicates import Duplicates
 from pvscan.scan.eta import TotalEstimate
 from pvscan.util.paths import data_dir
 
@@ -371,10 +372,12 @@ def _run(
     def should_stop() -> bool:
         return stop.set
 
+    dups = Duplicates(lambda ref: engine.source_for(ref.source).local_path(ref), settings.max_file_bytes)
     if workers <= 0:
-        results: Iterator[ItemResult] = run_inline(settings, to_read(), should_stop=should_stop)
+        read: Iterator[ItemResult] = run_inline(settings, dups.refs(to_read()), should_stop=should_stop)
     else:
-        results = WorkerPool(settings, workers).run(to_read(), should_stop=should_stop)
+        read = WorkerPool(settings, workers).run(dups.refs(to_read()), should_stop=should_stop)
+    results = dups.results(read)
     try:
         for res in results:
             if stop.set and res.unscannable and _cut_short(res):
