@@ -141,6 +141,9 @@ def text_unlikely(img: Any) -> str | None:
     if hi - lo < 32:
         return "blank"
     edges = small.filter(ImageFilter.FIND_EDGES).point(lambda v: 255 if v >= 96 else 0)
+    sw, sh = edges.size
+    if sw > 4 and sh > 4:  # the filter's frame is all "edge": leave it out
+        edges = edges.crop((1, 1, sw - 1, sh - 1))
     share = ImageStat.Stat(edges).mean[0] / 255
     if share >= MIN_EDGE_SHARE:
         return None
