@@ -115,10 +115,12 @@ def page_timeout(settings: Settings) -> float:
 #: about a tenth faster on the dev corpus's one-column letters, but reads a page with a
 #: photograph or two columns as one block of text; a scan's layout is not known.
 PSM = 3
-#: Strong-edge share (of a ~400 px wide copy) under which an image is taken to hold no
-#: text: blank pages, smooth photographs, plain decorations. Printed text at any size
-#: Tesseract can read is many times above it (a scanned letter page: 2-6 %).
+#: Strong-edge share (of a ~400 px wide copy) under which an image with a wide spread of
+#: greys is taken to be a photograph. A scanned letter page is at 1-5 %.
 MIN_EDGE_SHARE = 0.004
+#: Under this share even a mostly white page is blank: a single line of print (a page
+#: holding just one number) is several times above it.
+BLANK_EDGE_SHARE = 0.0005
 #: Distinct images whose text a worker remembers, and the text it keeps at most.
 MEMO_IMAGES = 256
 MEMO_CHARS = 4_000_000
@@ -145,10 +147,11 @@ def text_unlikely(img: Any) -> str | None:
     if sw > 4 and sh > 4:  # the filter's frame is all "edge": leave it out
         edges = edges.crop((1, 1, sw - 1, sh - 1))
     share = ImageStat.Stat(edges).mean[0] / 255
-    if share >= MIN_EDGE_SHARE:
-        return None
-    # few strong edges: a page with a little ink (blank, a stamp) or a soft photograph
-    return "photo" if ImageStat.Stat(small).stddev[0] > 40 else "blank"
+    if share < MIN_EDGE_SHARE and ImageStat.Stat(small).stddev[0] > 40:
+        return "photo"  # few sharp edges over a wide range of greys: a soft photograph
+    if share < BLANK_EDGE_SHARE:
+        return "blank"  # dust, a punched hole, a crease: nothing like a line of print
+    return None
 
 
 class _Memo:
