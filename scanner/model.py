@@ -341,6 +341,8 @@ class ItemResult:
     #: ``"program: …"`` or ``"media: …"`` when the item is not a document and was
     #: deliberately not read (not a problem; listed in the coverage record).
     skipped: str = ""
+    #: Work counted while reading it (``ocr.pages_read`` …; see pvscan.util.counters).
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 #: Special categories (GDPR art. 9/10 and child welfare): must never stay in shares or mail.

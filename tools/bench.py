@@ -54,7 +54,7 @@ from pvscan.engine.manager import make_plugin_manager
 from pvscan.inventory import Inventory
 from pvscan.model import Settings
 from pvscan.scan import scan
-from pvscan.workflows.export import dumps, records
+from pvscan.workflows.export import dumps, write_jsonl
 
 # --------------------------------------------------------------------------- corpus
 
@@ -130,13 +130,16 @@ def _phase_scan(args: argparse.Namespace, full: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     summary = scan([args.tree], args.db, settings=settings, workers=args.workers, full=full, pm=pm)
     elapsed = time.perf_counter() - t0
+    jsonl_s = None
     if args.findings:
+        # What ``--jsonl FILE --reveal`` adds to the scan: the CLI's own writer, timed.
+        t1 = time.perf_counter()
         with (
             Inventory(args.db, readonly=True) as inv,
             open(args.findings, "w", encoding="utf-8", errors="surrogateescape") as out,
         ):
-            for rec in records(inv, summary.roots, reveal=True):
-                out.write(dumps(rec) + "\n")
+            write_jsonl(out, inv, summary.roots, True, summary.as_dict(), summary.scan_id)
+        jsonl_s = time.perf_counter() - t1
     total_bytes = sum(_walk_sizes(args.tree))
     import resource
 
@@ -151,6 +154,8 @@ def _phase_scan(args: argparse.Namespace, full: bool) -> dict[str, Any]:
         "bytes": total_bytes,
         "read": summary.read,
         "unchanged": summary.unchanged,
+        "jsonl_s": jsonl_s,
+        "counters": summary.counters,
     }
 
 
@@ -336,6 +341,36 @@ def _child(argv: list[str]) -> None:
     print(json.dumps(res))
 
 
+# --------------------------------------------------------------------------- duplicate-heavy tree
+
+
+def make_dup_trees(tree: str, workdir: str, every: int = 5) -> tuple[str, str, int]:
+    """Two trees for the duplicate phases: ``dup0``, every ``every``-th file of ``tree``
+    (regular files, in path order), and ``dup1``, the same files plus a copy of every
+    second one, so that a third of ``dup1`` are exact copies. Half the copies sit next
+    to their original ("Kopi av …"), half in a ``backup/`` folder walked much later (a
+    saved attachment, a backup of a folder). Returns (dup0, dup1, copies)."""
+    files: list[str] = []
+    for top, dirs, names in os.walk(tree):
+        dirs.sort()
+        files += [os.path.join(top, n) for n in sorted(names) if os.path.isfile(os.path.join(top, n))]
+    picked = [f for i, f in enumerate(files) if i % every == 0 and not os.path.islink(f)]
+    d0, d1 = os.path.join(workdir, "dup0"), os.path.join(workdir, "dup1")
+    copies = 0
+    for n, src in enumerate(picked):
+        rel = os.path.relpath(src, tree)
+        targets = [os.path.join(d0, rel), os.path.join(d1, rel)]
+        if n % 2 == 0:
+            head, name = os.path.split(rel)
+            copy = os.path.join(head, f"Kopi av {name}") if n % 4 == 0 else os.path.join("backup", rel)
+            targets.append(os.path.join(d1, copy))
+            copies += 1
+        for dst in targets:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copyfile(src, dst)
+    return d0, d1, copies
+
+
 # --------------------------------------------------------------------------- parent side
 
 
@@ -413,6 +448,8 @@ def bench(
     keep: str | None = None,
     echo: Any = print,
     ocr: bool = True,
+    duplicates: bool = True,
+    dup_every: int = 5,
 ) -> dict[str, Any]:
     """Run the phases and return the figures (also echoed as a table).
 
@@ -446,6 +483,14 @@ def bench(
             (run_phase("walk", tree, workdir, workers, None) for _ in range(repeat)),
             key=lambda r: r["elapsed"],
         )
+        if duplicates:
+            # without OCR, like (a): the copies' cost against the same tree without them
+            d0, d1, copies = make_dup_trees(tree, workdir, dup_every)
+            rows["e"] = run_phase("full", d0, workdir, workers, None, ocr=False, db="e.sqlite")
+            rows["e2"] = run_phase("full", d1, workdir, workers, None, ocr=False, db="e2.sqlite")
+            rows["e2"]["copies"] = copies
+            shutil.rmtree(d0, ignore_errors=True)
+            shutil.rmtree(d1, ignore_errors=True)
         for key in ("a", "a+", "b"):
             if key in rows and truth:
                 rows[key]["recall"] = recall(found[key], tree, truth)
@@ -464,6 +509,8 @@ def bench(
             rows["b"]["elapsed"] / rows["a+"]["elapsed"] if "b" in rows and "a+" in rows else None
         ),
         "rescan_over_walk": rows["c"]["elapsed"] / max(rows["d"]["elapsed"], 1e-9),
+        "ocr_over_no_ocr": rows["a+"]["elapsed"] / rows["a"]["elapsed"] if "a+" in rows else None,
+        "copies_over_no_copies": rows["e2"]["elapsed"] / rows["e"]["elapsed"] if "e2" in rows else None,
         "truth_fnr": len(truth),
         "truth_fnr_ocr": len(truth_ocr),
     }
@@ -478,7 +525,23 @@ LABELS = {
     "b": "(b) naive baseline, 1 process, no OCR",
     "c": "(c) pvscan re-scan, unchanged",
     "d": "(d) bare walk + stat",
+    "e": "(e) sample of the tree, no OCR",
+    "e2": "(e2) the sample + a copy of every 2nd file, no OCR",
 }
+
+
+def ocr_summary(counters: dict[str, int]) -> str:
+    """``pages 201 read, 0 skipped (0 blank, 0 photo), 0 remembered; images …``."""
+    out = []
+    for what in ("pages", "images"):
+        read = counters.get(f"ocr.{what}_read", 0)
+        blank = counters.get(f"ocr.{what}_skipped_blank", 0)
+        photo = counters.get(f"ocr.{what}_skipped_photo", 0)
+        memo = counters.get(f"ocr.{what}_remembered", 0)
+        out.append(
+            f"{what} {read} OCR'd, {blank + photo} skipped ({blank} blank, {photo} photo), {memo} remembered"
+        )
+    return "; ".join(out)
 
 
 def format_table(result: dict[str, Any]) -> list[str]:
@@ -516,6 +579,23 @@ def format_table(result: dict[str, Any]) -> list[str]:
                 "pvscan with OCR against the baseline without (b/(a+)): "
                 f"{result['speedup_b_over_a_ocr']:.1f}×"
             )
+    if "a+" in phases:
+        lines.append(f"full scan with OCR over without ((a+)/(a)): {result['ocr_over_no_ocr']:.2f}×")
+        lines.append("OCR work in (a+): " + ocr_summary(phases["a+"].get("counters", {})))
+    for key in ("a", "a+"):
+        row = phases.get(key)
+        if row and row.get("jsonl_s") is not None:
+            lines.append(
+                f"writing --jsonl with --reveal after {key}: {row['jsonl_s']:.2f} s = "
+                f"{100 * row['jsonl_s'] / max(row['elapsed'], 1e-9):.1f} % of the scan"
+            )
+    if "e2" in phases:
+        e2 = phases["e2"]
+        lines.append(
+            f"duplicate-heavy tree: {e2['files']} files of which {e2.get('copies', 0)} copies, "
+            f"{e2.get('counters', {}).get('duplicates.copies', 0)} taken from their original; "
+            f"(e2)/(e): {result['copies_over_no_copies']:.2f}×"
+        )
     lines.append(f"re-scan over bare walk (c/d): {result['rescan_over_walk']:.2f}×")
     lines.append(
         "peak memory: the phase's whole process tree (workers, tesseract) sampled every 100 ms; "
@@ -559,6 +639,10 @@ def register(cli: Any) -> None:
     )
     @click.option("--no-baseline", is_flag=True, help="Skip the naive baseline (b).")
     @click.option("--no-ocr-phase", is_flag=True, help="Skip the full scan with OCR (a+).")
+    @click.option("--no-duplicates", is_flag=True, help="Skip the duplicate-heavy tree (e), (e2).")
+    @click.option(
+        "--dup-every", type=int, default=5, show_default=True, help="(e) samples every N-th file of the tree."
+    )
     @click.option(
         "--json", "json_out", type=click.Path(dir_okay=False), help="Also write the figures as JSON."
     )
@@ -574,6 +658,8 @@ def register(cli: Any) -> None:
         repeat: int,
         no_baseline: bool,
         no_ocr_phase: bool,
+        no_duplicates: bool,
+        dup_every: int,
         json_out: str | None,
         keep: str | None,
     ) -> None:
@@ -611,6 +697,8 @@ def register(cli: Any) -> None:
             keep=keep,
             echo=click.echo,
             ocr=not no_ocr_phase,
+            duplicates=not no_duplicates,
+            dup_every=dup_every,
         )
         if json_out:
             with open(json_out, "w", encoding="utf-8") as fh:

@@ -1,6 +1,9 @@
 """Showing long work: a live line on a terminal, JSON log records otherwise.
 
 On a terminal: ``1 234/5 000 filer · 56 filer/s · 12,3 MB/s · ferdig om 1 min 07 s``.
+While the walk is still going the total is an estimate (the last scan of the same roots,
+or a count running ahead of the readers): the line then shows ``/~5 000`` and
+``ferdig om ca. 1 min 07 s (grovt anslag)``, so nobody takes it for a promise.
 Not on a terminal (cron, systemd) one JSON object per line every ``interval`` seconds,
 which log collectors can parse; ``--quiet`` shows nothing.
 """
@@ -24,6 +27,22 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{s // 3600} t {s % 3600 // 60:02d} min"
 
 
+def progress_text(rec: dict[str, Any]) -> str:
+    """The terminal line for one progress record (without the carriage return)."""
+    rough = bool(rec.get("eta_rough")) and not rec.get("walk_done")
+    known = rec.get("files_total")
+    if rec.get("walk_done"):
+        known = rec["files_seen"]
+    total = "" if known is None else f"/{'~' if rough else ''}{known}"
+    eta = fmt_duration(rec.get("eta_s"))
+    if rec.get("eta_s") is not None and rough:
+        eta = f"ca. {eta} (grovt anslag)"
+    return (
+        f"{rec['files_done']}{total} filer · {rec['files_per_s']:.0f} filer/s · "
+        f"{rec['mb_per_s']:.1f} MB/s · ferdig om {eta}"
+    )
+
+
 class Progress:
     def __init__(
         self,
@@ -44,11 +63,7 @@ class Progress:
             return
         now = time.monotonic()
         if self.tty:
-            total = f"/{rec['files_seen']}" if rec.get("walk_done") else ""
-            line = (
-                f"\r{rec['files_done']}{total} filer · {rec['files_per_s']:.0f} filer/s · "
-                f"{rec['mb_per_s']:.1f} MB/s · ferdig om {fmt_duration(rec.get('eta_s'))}   "
-            )
+            line = f"\r{progress_text(rec)}   "
             self.stream.write(line)
             self.stream.flush()
             self._shown = True

@@ -39,6 +39,7 @@ from pvscan.model import (
     Unscannable,
     confidence_rank,
 )
+from pvscan.util import counters
 
 SEP = " / "
 
@@ -129,13 +130,14 @@ class Engine:
     def process(self, ref: ItemRef) -> ItemResult:
         started = time.monotonic()
         result = ItemResult(ref=ref)
+        before = counters.snapshot()
         try:
             if ref.size > self.settings.max_file_bytes:
                 raise LimitExceeded(
                     f"file is {ref.size} bytes, over the limit of {self.settings.max_file_bytes}"
                 )
             data = self.item_data(ref)
-            before = _times(data.path) if data.path and self.settings.preserve_atime else None
+            stamps = _times(data.path) if data.path and self.settings.preserve_atime else None
             try:
                 with warnings.catch_warnings():
                     # Libraries warn about the damaged files we exist to read (Pillow,
@@ -143,14 +145,15 @@ class Engine:
                     warnings.simplefilter("ignore")
                     self._scan(data, [], result, top=True)
             finally:
-                if before is not None:
-                    _restore_atime(data.path, before)  # type: ignore[arg-type]
+                if stamps is not None:
+                    _restore_atime(data.path, stamps)  # type: ignore[arg-type]
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - isolation is the point
             result.unscannable = True
             result.problems.append(Problem("", describe_exception(exc, "source")))
         result.elapsed = time.monotonic() - started
+        result.counters = counters.since(before)
         return result
 
     def _scan(self, data: ItemData, path: list[str], result: ItemResult, top: bool = False) -> None:

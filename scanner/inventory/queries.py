@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pvscan.inventory.keys import under_roots
+from pvscan.inventory.keys import roots_key, under_roots
 
 
 class Queries:
@@ -165,3 +165,21 @@ class Queries:
                 (key, json.dumps({"fp": fp, **out})),
             )
         return out
+
+    # ---------------------------------------------------------------- progress
+    def known_file_count(self, roots: list[str]) -> int | None:
+        """How many files these roots held when last looked at, for an early ETA: the
+        file count of the last finished scan of exactly these roots, else the live
+        items stored under them (an interrupted first scan, a scan of a parent folder).
+        None when the inventory knows nothing about them."""
+        row = self.db.execute(
+            "SELECT files FROM scans WHERE roots=? AND status=? ORDER BY id DESC LIMIT 1",
+            (roots_key(roots), "done"),
+        ).fetchone()
+        if row is not None and row["files"]:
+            return int(row["files"])
+        under, args = under_roots(roots)
+        row = self.db.execute(
+            f"SELECT COUNT(*) AS n FROM items WHERE ({under}) AND status!='gone'", args
+        ).fetchone()
+        return int(row["n"]) or None

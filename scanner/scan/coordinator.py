@@ -29,6 +29,8 @@ from pvscan.identity import masking
 from pvscan.interfaces import Source
 from pvscan.inventory import Inventory, is_postgres, path_keys, scan_lock
 from pvscan.model import Entry, ItemRef, ItemResult, Settings, WalkError
+from pvscan.scan.duplicates import Duplicates
+from pvscan.scan.eta import TotalEstimate
 from pvscan.util.paths import data_dir
 
 
@@ -58,6 +60,8 @@ class ScanSummary:
     skipped: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     interrupted: bool = False
+    #: Work counted by the readers over this run (``ocr.pages_read`` …), summed.
+    counters: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -336,12 +340,13 @@ def _run(
     seen: list[int] = []
     state = {"walk_done": False, "last_progress": 0.0, "last_commit": time.monotonic(), "pending": 0}
     started = time.monotonic()
+    estimate = TotalEstimate(roots, inv.known_file_count(roots)) if progress is not None else None
 
     def report(force: bool = False) -> None:
         now = time.monotonic()
         if progress is not None and (force or now - state["last_progress"] >= batch_seconds):
             state["last_progress"] = now
-            rec = _progress_record(summary, started, bool(state["walk_done"]))
+            rec = _progress_record(summary, started, bool(state["walk_done"]), estimate)
             if force:
                 rec["final"] = True  # non-terminal logs always get the last record
             progress(rec)
@@ -405,14 +410,16 @@ def _run(
     for root in roots:
         with contextlib.suppress(Exception):
             engine.source_for(root).prepare(root)
+    dups = Duplicates(lambda ref: engine.source_for(ref.source).local_path(ref), settings.max_file_bytes)
     if broker:
-        results: Iterator[ItemResult] = RemoteRunner(broker, settings, batch=batch).run(
-            to_read(), should_stop=should_stop
+        read: Iterator[ItemResult] = RemoteRunner(broker, settings, batch=batch).run(
+            dups.refs(to_read()), should_stop=should_stop
         )
     elif workers <= 0:
-        results = run_inline(settings, to_read(), should_stop=should_stop)
+        read = run_inline(settings, dups.refs(to_read()), should_stop=should_stop)
     else:
-        results = WorkerPool(settings, workers).run(to_read(), should_stop=should_stop)
+        read = WorkerPool(settings, workers).run(dups.refs(to_read()), should_stop=should_stop)
+    results = dups.results(read)
     try:
         for res in results:
             if stop.set and res.unscannable and _cut_short(res):
@@ -422,6 +429,8 @@ def _run(
                 scan_id, root_of.pop(res.ref.url, ""), res, _stored_sig(res, sig), settings.reveal, masking
             )
             seen.append(inv.last_item_id)
+            for name, n in res.counters.items():
+                summary.counters[name] = summary.counters.get(name, 0) + n
             summary.read += 1
             summary.bytes_read += res.ref.size
             if change == "new":
@@ -442,6 +451,8 @@ def _run(
             close()
         flush_seen()
         inv.commit()
+        if estimate is not None:
+            estimate.close()
     if stop.set:
         raise _Stopped
     state["walk_done"] = True
@@ -461,22 +472,36 @@ def _cut_short(res: ItemResult) -> bool:
     return any(p.reason.startswith(CRASH_PREFIX) for p in res.problems)
 
 
-def _progress_record(summary: ScanSummary, started: float, walk_done: bool) -> dict[str, Any]:
+def _progress_record(
+    summary: ScanSummary, started: float, walk_done: bool, estimate: TotalEstimate | None = None
+) -> dict[str, Any]:
+    """One progress record. The ETA is the files still to do at the pace so far (read
+    and unchanged files alike); before the walk has finished, the total comes from
+    ``estimate`` (the last scan of these roots, or a count running ahead) and the
+    record says ``eta_rough``."""
     elapsed = max(1e-6, time.monotonic() - started)
     done = summary.read + summary.unchanged
+    total, rough = (
+        estimate.total(summary.files, walk_done)
+        if estimate is not None
+        else (summary.files if walk_done else None, not walk_done)
+    )
+    eta = None
+    if total is not None and done:
+        eta = round(max(0, total - done) / (done / elapsed), 0)
     return {
         "event": "progress",
         "files_seen": summary.files,
         "files_done": done,
+        "files_total": total,
         "read": summary.read,
         "unchanged": summary.unchanged,
         "bytes": summary.bytes_read,
         "files_per_s": round(summary.read / elapsed, 1),
         "mb_per_s": round(summary.bytes_read / elapsed / 1e6, 2),
         "walk_done": walk_done,
-        "eta_s": round((summary.files - done) / (summary.read / elapsed), 0)
-        if walk_done and summary.read
-        else None,
+        "eta_s": eta,
+        "eta_rough": rough,
         "elapsed_s": round(elapsed, 1),
     }
 

@@ -48,10 +48,38 @@ def records(
             yield {"file": w["display"], "type": "unscannable", "reason": w["reason"]}
 
 
+#: The string encoder ``json.dumps(..., ensure_ascii=False)`` uses (C when available).
+_enc = json.encoder.encode_basestring  # type: ignore[attr-defined]
+#: Encoded keys: a record has the same few keys over and over.
+_KEYS: dict[str, str] = {}
+
+
 def dumps(rec: dict[str, Any]) -> str:
     """One JSON line; names that are not valid UTF-8 are written as ``\\udcXX``
-    escapes (as the bench contract says) instead of breaking the file's encoding."""
-    line = json.dumps(rec, ensure_ascii=False)
+    escapes (as the bench contract says) instead of breaking the file's encoding.
+
+    Byte for byte what ``json.dumps(rec, ensure_ascii=False)`` writes, but a record of
+    plain strings, ints and None (every finding) is put together directly with the
+    same string encoder: ``json.dumps`` with an option builds a new encoder for each
+    call, which made writing ``--jsonl`` a fifth of a scan (320,000 findings on the
+    dev corpus). Anything else goes through ``json.dumps``."""
+    parts = []
+    for k, v in rec.items():
+        cls = v.__class__
+        if cls is str:
+            val = _enc(v)
+        elif v is None:
+            val = "null"
+        elif cls is int:
+            val = int.__repr__(v)
+        else:
+            parts = None
+            break
+        key = _KEYS.get(k)
+        if key is None:
+            key = _KEYS[k] = _enc(k) + ": " if k.__class__ is str else json.dumps(k) + ": "
+        parts.append(key + val)
+    line = "{" + ", ".join(parts) + "}" if parts is not None else json.dumps(rec, ensure_ascii=False)
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:

@@ -41,9 +41,16 @@ def test_bench_runs_all_phases_and_scores_recall(tmp_path, monkeypatch):
     (out / "truth.jsonl").write_text("".join(json.dumps(t) + "\n" for t in truth))
 
     lines: list[str] = []
-    res = bench(str(out), workers=1, repeat=1, echo=lines.append, ocr=False)
+    # a copy big enough to be hashed: the duplicate tree takes its result from the original
+    d.add_paragraph("Fyll. " * 2000)
+    d.save(str(tree / "vedtak.docx"))
+    res = bench(str(out), workers=1, repeat=1, echo=lines.append, ocr=False, dup_every=1)
     phases = res["phases"]
-    assert set(phases) == {"a", "b", "c", "d"}
+    assert set(phases) == {"a", "b", "c", "d", "e", "e2"}
+    assert phases["e"]["files"] == 4 and phases["e2"]["files"] == 6 and phases["e2"]["copies"] == 2
+    assert phases["a"]["jsonl_s"] is not None
+    assert any(line.startswith("writing --jsonl with --reveal after a:") for line in lines)
+    assert any(line.startswith("duplicate-heavy tree: 6 files of which 2 copies") for line in lines)
     assert phases["a"]["files"] == phases["d"]["files"] == 4
     assert phases["c"]["read"] == 0 and phases["c"]["unchanged"] == 4
     assert phases["a"]["recall"] == 1.0 and phases["b"]["recall"] == 1.0
@@ -86,9 +93,10 @@ def test_bench_keeps_ocr_apart_from_the_like_for_like_speed_up(tmp_path, monkeyp
     (out / "files.jsonl").write_text("".join(json.dumps(f) + "\n" for f in files))
 
     lines: list[str] = []
-    res = bench(str(out), workers=1, repeat=1, echo=lines.append)
+    res = bench(str(out), workers=1, repeat=1, echo=lines.append, duplicates=False)
     phases = res["phases"]
     assert set(phases) == {"a", "a+", "b", "c", "d"}
+    assert any(line.startswith("OCR work in (a+): pages 1 OCR'd") for line in lines), lines
     # readable files: all three find the number; the scan: only pvscan with OCR
     assert phases["a"]["recall"] == phases["a+"]["recall"] == phases["b"]["recall"] == 1.0
     assert phases["a+"]["recall_ocr"] == 1.0
