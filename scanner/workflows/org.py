@@ -123,6 +123,7 @@ class Org:
     quarantine_days: int = 30
     quarantine: str = ""
     audit_log: str = ""
+    plan_dir: str = ""
     cases_dir: str = ""
     secret_key: str = ""
     retention_days: int | None = None
@@ -242,6 +243,7 @@ def from_dict(data: dict[str, Any], base_dir: str = ".") -> Org:
             "quarantine_days",
             "quarantine",
             "audit_log",
+            "plan_dir",
             "cases_dir",
             "secret_key",
             "retention_days",

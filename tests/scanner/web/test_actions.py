@@ -5,6 +5,7 @@ the checklist download."""
 from __future__ import annotations
 
 import io
+import re
 import json
 import zipfile
 
@@ -135,3 +136,23 @@ def test_pagination_is_server_side(corpus, client_for, monkeypatch):
     assert first.count('name="item"') == 2 and second.count('name="item"') == 2
     assert "?page=2" in first
     json.dumps(first)  # plain text, nothing exotic
+
+
+def test_privacy_officer_approves_a_waiting_deletion_plan(corpus, client_for):
+    org = corpus.state.org
+    folder = corpus.root / "home/ola"
+    r = CliRunner().invoke(
+        main, ["delete", "--folder", str(folder), "--db", corpus.db, "--plan-dir", org.plan_dir]
+    )
+    assert r.exit_code == 0, r.output
+    per = client_for("per", enforce_csrf=False)
+    body = per.get("/dpo").content.decode()
+    plan_id = re.search(r'name="plan" value="([^"]+)"', body).group(1)
+    assert client_for("kari", enforce_csrf=False).post("/dpo/approve", {"plan": plan_id}).status_code == 404
+    assert (folder / "lonn.docx").exists()
+    assert per.post("/dpo/approve", {"plan": plan_id})["Location"] == "/dpo?msg=approved"
+    assert not (folder / "lonn.docx").exists()
+    assert plan_id not in per.get("/dpo").content.decode()
+    assert per.post("/dpo/approve", {"plan": plan_id})["Location"] == "/dpo?msg=unknown"
+    records = read_audit_log(org.audit_log)
+    assert {x["plan"] for x in records} == {plan_id} and records[-1]["user"] == "per"
