@@ -5,8 +5,8 @@ the checklist download."""
 from __future__ import annotations
 
 import io
-import re
 import json
+import re
 import zipfile
 
 from click.testing import CliRunner
