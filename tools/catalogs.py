@@ -242,6 +242,7 @@ TRANSLATIONS: dict[object, tuple[object, object]] = {
     "Needs follow-up": ("Trenger oppfølging", "Treng oppfølging"),
     "Hand to": ("Gi til", "Gi til"),
     "Hand out": ("Del ut", "Del ut"),
+    "Past the retention period": ("Over lagringstiden", "Over lagringstida"),
     "The deletion plan was carried out.": ("Sletteplanen er gjennomført.", "Sletteplanen er gjennomført."),
     "That plan is no longer waiting.": ("Den planen venter ikke lenger.", "Den planen ventar ikkje lenger."),
     "Deletion plans waiting for approval": (

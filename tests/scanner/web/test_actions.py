@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import time
 import re
 import zipfile
 
@@ -156,3 +158,15 @@ def test_privacy_officer_approves_a_waiting_deletion_plan(corpus, client_for):
     assert per.post("/dpo/approve", {"plan": plan_id})["Location"] == "/dpo?msg=unknown"
     records = read_audit_log(org.audit_log)
     assert {x["plan"] for x in records} == {plan_id} and records[-1]["user"] == "per"
+
+
+def test_files_past_the_retention_period_are_offered(corpus, client_for):
+    ola = client_for("ola")
+    # Ola's unit keeps files one day; lonn.docx is made a year old.
+    os.utime(corpus.root / "home/ola/lonn.docx", (time.time() - 400 * 86400,) * 2)
+    scan([str(corpus.root)], corpus.db, workers=0)
+    with Inventory(corpus.db) as inv:
+        route(inv, corpus.state.org)
+    body = ola.get("/?status=overdue").content.decode()
+    assert "lonn.docx" in body and "utbetalinger.xlsx" not in body
+    assert 'value="overdue"' not in client_for("kari").get("/").content.decode()  # no retention for oppvekst
