@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import time
 import re
+import time
 import zipfile
 
 from click.testing import CliRunner
