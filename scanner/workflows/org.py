@@ -158,6 +158,10 @@ class Org:
             return self._alias[low]
         if "\\" in name:  # DOMAIN\user
             return self._alias.get(name.split("\\", 1)[1].lower(), name.split("\\", 1)[1])
+        if "@" in name:  # a Kerberos principal or UPN of a listed user: user@KOMMUNE.NO
+            local = name.split("@", 1)[0]
+            if local in self.users:
+                return local
         return name
 
     def unit_of(self, user: str) -> str:

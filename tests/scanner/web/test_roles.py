@@ -207,3 +207,9 @@ def test_case_copies_only_where_the_organisation_allows_them(corpus, client_for)
     cells = " ".join(str(c.value) for row in wb.active.iter_rows() for c in row)
     assert b in cells and corpus.numbers[5] not in cells and "\u2588" in cells  # the account is blacked out
     assert per.get(f"{url}/kopier/../../inv.sqlite").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["KOMMUNE\\kari", "kari@KOMMUNE.TEST", "kari@kommune.test"])
+def test_the_same_person_under_another_name(corpus, client_for, name):
+    body = client_for(name).get("/").content.decode()
+    assert "helsenotat.docx" in body and "lonn.docx" not in body
