@@ -136,6 +136,7 @@ def undistributed(request: HttpRequest) -> HttpResponse:
         log_view(inv, request, "undistributed", f"page:{paging.page}")
     items = [
         {
+            "id": r["item_id"],
             "display": r["display"],
             "root": r["root"],
             "types": types_label(r["types"], lang),
@@ -143,16 +144,14 @@ def undistributed(request: HttpRequest) -> HttpResponse:
         }
         for r in rows
     ]
-    return page(
-        request,
-        "undistributed.html",
-        {
-            "title": _("Undistributed findings"),
-            "items": items,
-            "paging": paging,
-            "links": paging.links(request),
-        },
-    )
+    ctx = {
+        "title": _("Undistributed findings"),
+        "items": items,
+        "paging": paging,
+        "links": paging.links(request),
+        "users": sorted(org.users),
+    }
+    return page(request, "undistributed.html", ctx)
 
 
 @require_GET

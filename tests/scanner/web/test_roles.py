@@ -171,6 +171,8 @@ def test_privacy_officer_hands_out_an_undistributed_file(corpus, client_for):
         == 404
     )
     assert per.post("/dpo/undistributed", {"item": row["item_id"], "owner": "nobody"}).status_code == 400
+    page = per.get("/dpo/undistributed").content.decode()
+    assert f'name="item" value="{row["item_id"]}"' in page and '<option value="kari">' in page
     assert per.post("/dpo/undistributed", {"item": row["item_id"], "owner": "kari"}).status_code == 302
     assert "gammel.txt" in client_for("kari").get("/").content.decode()
     # It stays with kari when the inventory is routed again.
