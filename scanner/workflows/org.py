@@ -47,6 +47,7 @@ Example (every key optional)::
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 import tomllib
@@ -81,13 +82,17 @@ class Root:
     unit: str = ""
 
     def home_regex(self) -> re.Pattern[str] | None:
-        """``/srv/home/{user}/`` as a prefix pattern capturing the user."""
-        if not self.home:
-            return None
-        head, _, tail = self.home.partition("{user}")
-        return re.compile(
-            re.escape(head) + r"(?P<user>[^/\\]+)" + re.escape(tail.rstrip("/\\")) + r"(?:[/\\]|$)", re.I
-        )
+        """``/srv/home/{user}/`` as a prefix pattern capturing the user (compiled once
+        per pattern: routing asks for every item)."""
+        return _home_regex(self.home) if self.home else None
+
+
+@functools.lru_cache(maxsize=256)
+def _home_regex(home: str) -> re.Pattern[str]:
+    head, _, tail = home.partition("{user}")
+    return re.compile(
+        re.escape(head) + r"(?P<user>[^/\\]+)" + re.escape(tail.rstrip("/\\")) + r"(?:[/\\]|$)", re.I
+    )
 
 
 @dataclass
