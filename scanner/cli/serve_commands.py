@@ -8,6 +8,7 @@ Each is a thin layer: ``serve`` routes the inventory's items to their owners and
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 import threading
 import time
@@ -27,8 +28,9 @@ from pvscan.workflows.handling import restore_path
 from pvscan.workflows.owners import route
 from pvscan.workflows.review import current_user
 
-#: How often ``serve`` checks whether a scan changed the inventory (then routes again).
-REROUTE_SECONDS = 300
+#: How often ``serve`` checks whether a scan changed the inventory (then routes again):
+#: one cheap query on the scans table.
+REROUTE_SECONDS = float(os.environ.get("PVSCAN_REROUTE_SECONDS", "15"))
 
 config_opt = click.option(
     "--config",
@@ -57,23 +59,32 @@ def _route(db: str, org: org_wf.Org) -> int:
         return route(inv, org)
 
 
+def _scan_mark(inv: Inventory) -> tuple[int, str] | None:
+    """What changes when a scan finishes: the newest scan and its end; ``None`` while it
+    runs (routing waits: its write would race the scan's own transactions)."""
+    last = inv.last_scan_id()
+    row = inv.scan(last) if last else None
+    if row is not None and row["status"] == "running":
+        return None
+    return last, (row["finished"] or "") if row is not None else ""
+
+
 def _reroute_loop(db: str, org: org_wf.Org, first: bool) -> None:
-    """Route again when a scan finished since the last time (daemon thread); with
-    ``first``, route once right away (the pages show the previous routing meanwhile)."""
+    """Route again when a scan finished since the last time (daemon thread; not while
+    a scan runs);
+    with ``first``, route once right away (the pages show the previous routing meanwhile)."""
     with Inventory(db) as inv:
-        seen = inv.last_scan_id()
-        if first:
-            route(inv, org)
+        seen: object = object() if first else _scan_mark(inv)  # first: differs from any mark
     while True:
-        time.sleep(REROUTE_SECONDS)
         try:
             with Inventory(db) as inv:
-                now = inv.last_scan_id()
-                if now != seen:
+                now = _scan_mark(inv)
+                if now is not None and now != seen:
                     route(inv, org)
                     seen = now
         except Exception as exc:  # noqa: BLE001 - keep serving; say why
             click.echo(f"pvscan serve: routing failed: {exc}", err=True)
+        time.sleep(REROUTE_SECONDS)
 
 
 @hookimpl

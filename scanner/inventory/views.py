@@ -26,6 +26,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from pvscan.inventory.schema import ROUTED_INDEXES
+
 #: Routed-item columns written by :meth:`Views.replace_routing`, in order.
 ROUTED_COLUMNS = (
     "item_id",
@@ -66,11 +68,15 @@ class Views:
 
     # ---------------------------------------------------------------- routing input
     def routing_rows(self) -> Iterator[sqlite3.Row]:
-        """Every live item holding findings, with what routing needs."""
+        """Every live item holding findings, with what routing needs; also an item whose
+        findings were all marked false positives (so its owner still sees it handled)."""
         yield from self.db.execute(
             """SELECT i.id, i.path, i.display, i.root, i.source, i.owner, i.uid, i.mtime_ns, i.first_seen
                FROM items i WHERE i.status!='gone'
-               AND EXISTS (SELECT 1 FROM findings f WHERE f.item_id=i.id) ORDER BY i.id"""
+               AND (EXISTS (SELECT 1 FROM findings f WHERE f.item_id=i.id)
+                    OR EXISTS (SELECT 1 FROM reviews r WHERE r.path=i.path AND r.hash=''
+                               AND r.status='false_positive'))
+               ORDER BY i.id"""
         )
 
     def finding_type_counts(self, item_ids: Iterable[int] | None = None) -> Iterator[sqlite3.Row]:
@@ -140,8 +146,14 @@ class Views:
         with self.transaction() as db:  # type: ignore[attr-defined]
             db.execute("DELETE FROM routed_items")
             db.execute("DELETE FROM routed_types")
+            # Every row is replaced: building the indexes once afterwards is several
+            # times faster than keeping four of them up to date row by row.
+            for name in ROUTED_INDEXES:
+                db.execute(f"DROP INDEX IF EXISTS {name}")
             db.executemany(f"INSERT INTO routed_items({cols}) VALUES({marks})", rows)
             db.executemany("INSERT INTO routed_types(item_id, type, n) VALUES(?,?,?)", types)
+            for name, definition in ROUTED_INDEXES.items():
+                db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
             db.execute("DELETE FROM owner_stats")
             db.execute(
                 "INSERT INTO owner_stats(owner, unit, open_items, handled_items, sensitive_open, oldest_open, "
@@ -239,8 +251,17 @@ class Views:
     def update_routed_counts(
         self, item_id: int, findings: int, types: list[tuple[str, int]], type_list: str
     ) -> None:
-        """After a value was marked a false positive: the item's remaining findings."""
+        """After a value was marked a false positive: the item's remaining findings; a
+        type the item no longer holds leaves the per-type aggregate."""
         with self.transaction() as db:  # type: ignore[attr-defined]
+            row = db.execute("SELECT status FROM routed_items WHERE item_id=?", (item_id,)).fetchone()
+            if row is None:
+                return
+            col = "open_items" if row["status"] == "open" else "handled_items"
+            keep = {k for k, _n in types}
+            for r in db.execute("SELECT type FROM routed_types WHERE item_id=?", (item_id,)).fetchall():
+                if r["type"] not in keep:
+                    db.execute(f"UPDATE dim_stats SET {col}={col}-1 WHERE dim='type' AND key=?", (r["type"],))
             db.execute(
                 "UPDATE routed_items SET findings=?, types=? WHERE item_id=?", (findings, type_list, item_id)
             )

@@ -45,6 +45,9 @@ def authenticate(
             user = remote_user(request)
         else:
             user = request.session.get("user", "")
+        # The same person may arrive as kari, KOMMUNE\kari, kari@KOMMUNE.NO or by e-mail
+        # address: the organisation's aliases say who that is.
+        user = state.org.canonical(user)
         request.viewer = viewer_for(user, state) if user else None  # type: ignore[attr-defined]
         if request.viewer is None and not request.path.startswith(PUBLIC):  # type: ignore[attr-defined]
             if state.auth == "oidc" and request.method == "GET":

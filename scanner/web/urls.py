@@ -20,6 +20,7 @@ urlpatterns = [
     path("leader", leader.leader),
     path("dpo", dpo.overview),
     path("dpo/undistributed", dpo.undistributed),
+    path("dpo/approve", dpo.approve),
     path("dpo/audit", dpo.audit),
     path("cases", dpo.case_list),
     path("cases/<int:case_id>", dpo.case),

@@ -564,3 +564,37 @@ def restore(
                 set_status(inv, original, "open", "restored", user=user)
             return True
     return False
+
+
+# --------------------------------------------------------------------------- plans waiting
+def default_plan_dir() -> str:
+    return os.path.join(str(data_dir()), "sletteplaner")
+
+
+def load_plan(path: str) -> Plan:
+    with open(path, encoding="utf-8") as fh:
+        d = json.load(fh)
+    return Plan(d["id"], d["created"], d["selection"], d["mode"], [PlanEntry(**e) for e in d["entries"]])
+
+
+def executed_plan_ids(audit_log: str | None = None) -> set[str]:
+    log = audit_log or default_audit_log()
+    if not os.path.exists(log):
+        return set()
+    return {r.get("plan", "") for r in read_audit_log(log)}
+
+
+def pending_plans(plan_dir: str | None = None, audit_log: str | None = None) -> list[Plan]:
+    """Plans written by ``pvscan delete`` (without ``--execute``) that nobody carried
+    out yet: they wait for someone to approve them. Newest first."""
+    folder = plan_dir or default_plan_dir()
+    if not os.path.isdir(folder):
+        return []
+    done = executed_plan_ids(audit_log)
+    plans = []
+    for name in sorted(os.listdir(folder), reverse=True):
+        if name.startswith("sletteplan-") and name.endswith(".json"):
+            p = load_plan(os.path.join(folder, name))
+            if p.id not in done:
+                plans.append(p)
+    return plans

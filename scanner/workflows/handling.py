@@ -133,3 +133,32 @@ def restore_path(db_path: str, org: Org, path: str, user: str) -> bool:
                 _routed_status(inv, row.id, "open")
             audit(inv, user, "restore", f"item:{row.id}" if row else "file", "cli")
     return done
+
+
+def approve_plan(db_path: str, inv: Inventory, org: Org, plan_id: str, user: str) -> Outcome:
+    """Carry out a deletion plan that waits for approval (the privacy officer's button);
+    each file's stamp is checked again right before it is moved, as on the command line."""
+    plans = {p.id: p for p in deletion.pending_plans(org.plan_dir or None, org.audit_log or None)}
+    plan = plans.get(plan_id)
+    if plan is None:
+        return Outcome(False, "approve", "unknown")
+    deletion.execute(
+        db_path,
+        plan,
+        audit_log=org.audit_log or None,
+        quarantine=org.quarantine or None,
+        retention_days=org.quarantine_days,
+        case=f"approved:{user}",
+        user=user,
+    )
+    for e in plan.entries:
+        if e.action in deletion.REMOVE and inv.routed_item(e.item_id) is not None:
+            _routed_status(inv, e.item_id, "deleted")
+    audit(
+        inv,
+        user,
+        "approve_plan",
+        f"plan:{plan.id}",
+        f"{plan.count('quarantine') + plan.count('delete')} files",
+    )
+    return Outcome(True, "approve", plan.id)

@@ -47,6 +47,7 @@ Example (every key optional)::
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 import tomllib
@@ -81,13 +82,17 @@ class Root:
     unit: str = ""
 
     def home_regex(self) -> re.Pattern[str] | None:
-        """``/srv/home/{user}/`` as a prefix pattern capturing the user."""
-        if not self.home:
-            return None
-        head, _, tail = self.home.partition("{user}")
-        return re.compile(
-            re.escape(head) + r"(?P<user>[^/\\]+)" + re.escape(tail.rstrip("/\\")) + r"(?:[/\\]|$)", re.I
-        )
+        """``/srv/home/{user}/`` as a prefix pattern capturing the user (compiled once
+        per pattern: routing asks for every item)."""
+        return _home_regex(self.home) if self.home else None
+
+
+@functools.lru_cache(maxsize=256)
+def _home_regex(home: str) -> re.Pattern[str]:
+    head, _, tail = home.partition("{user}")
+    return re.compile(
+        re.escape(head) + r"(?P<user>[^/\\]+)" + re.escape(tail.rstrip("/\\")) + r"(?:[/\\]|$)", re.I
+    )
 
 
 @dataclass
@@ -123,6 +128,7 @@ class Org:
     quarantine_days: int = 30
     quarantine: str = ""
     audit_log: str = ""
+    plan_dir: str = ""
     cases_dir: str = ""
     secret_key: str = ""
     retention_days: int | None = None
@@ -157,6 +163,10 @@ class Org:
             return self._alias[low]
         if "\\" in name:  # DOMAIN\user
             return self._alias.get(name.split("\\", 1)[1].lower(), name.split("\\", 1)[1])
+        if "@" in name:  # a Kerberos principal or UPN of a listed user: user@KOMMUNE.NO
+            local = name.split("@", 1)[0]
+            if local in self.users:
+                return local
         return name
 
     def unit_of(self, user: str) -> str:
@@ -242,6 +252,7 @@ def from_dict(data: dict[str, Any], base_dir: str = ".") -> Org:
             "quarantine_days",
             "quarantine",
             "audit_log",
+            "plan_dir",
             "cases_dir",
             "secret_key",
             "retention_days",

@@ -11,12 +11,13 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pvscan.util.i18n import type_name
 from pvscan.web.state import current
 from pvscan.web.views.common import Paging, forbidden, inventory, lang_of, log_view, page, types_label, viewer
 from pvscan.workflows import cases, deletion
+from pvscan.workflows.handling import approve_plan
 from pvscan.workflows.owners import assign
 
 
@@ -95,6 +96,17 @@ def overview(request: HttpRequest) -> HttpResponse:
         "coverage": coverage,
         "undistributed": undistributed,
         "quarantine": deletion.quarantined(org.quarantine or None)[:20],
+        "plans": [
+            {
+                "id": p.id,
+                "created": p.created,
+                "remove": p.count("quarantine") + p.count("delete"),
+                "keep": p.count("keep"),
+                "other": len(p.entries) - p.count("quarantine") - p.count("delete") - p.count("keep"),
+            }
+            for p in deletion.pending_plans(org.plan_dir or None, org.audit_log or None)[:20]
+        ],
+        "msg": request.GET.get("msg", ""),
     }
     return page(request, "dpo.html", ctx)
 
@@ -124,6 +136,7 @@ def undistributed(request: HttpRequest) -> HttpResponse:
         log_view(inv, request, "undistributed", f"page:{paging.page}")
     items = [
         {
+            "id": r["item_id"],
             "display": r["display"],
             "root": r["root"],
             "types": types_label(r["types"], lang),
@@ -131,16 +144,14 @@ def undistributed(request: HttpRequest) -> HttpResponse:
         }
         for r in rows
     ]
-    return page(
-        request,
-        "undistributed.html",
-        {
-            "title": _("Undistributed findings"),
-            "items": items,
-            "paging": paging,
-            "links": paging.links(request),
-        },
-    )
+    ctx = {
+        "title": _("Undistributed findings"),
+        "items": items,
+        "paging": paging,
+        "links": paging.links(request),
+        "users": sorted(org.users),
+    }
+    return page(request, "undistributed.html", ctx)
 
 
 @require_GET
@@ -240,3 +251,13 @@ def case_download(request: HttpRequest, case_id: int, name: str) -> HttpResponse
             return forbidden(request)
         log_view(inv, request, f"case:{case_id}", f"download:{name}")
     return FileResponse(open(path, "rb"), as_attachment=True, filename=os.path.basename(path))
+
+
+@require_POST
+def approve(request: HttpRequest) -> HttpResponse:
+    v = viewer(request)
+    if not v.dpo:
+        return forbidden(request)
+    with inventory() as inv:
+        out = approve_plan(current().db, inv, current().org, request.POST.get("plan", ""), v.user)
+    return HttpResponseRedirect("/dpo?msg=" + ("approved" if out.ok else "unknown"))

@@ -75,17 +75,23 @@ def index(request: HttpRequest) -> HttpResponse:
     v = viewer(request)
     lang = lang_of(request)
     status = request.GET.get("status", "open")
-    status = status if status in STATUS_FILTERS else "open"
+    # Files past the retention period (storage limitation), offered for deletion.
+    cutoff = _overdue_cutoff("", current().org.unit_of(v.user))
+    overdue = status == "overdue" and cutoff is not None
+    status = "open" if overdue else status if status in STATUS_FILTERS else "open"
+    older = cutoff if overdue else None
     type_ = request.GET.get("type", "")
     q = request.GET.get("q", "").strip()[:100]
     with inventory() as inv:
         types = inv.routed_types_of(v.user)
         type_ = type_ if type_ in types else ""
         asked = Paging.requested(request)
-        rows, total = inv.routed_page(v.user, status, type_, q, limit=asked.limit, offset=asked.offset)
+        rows, total = inv.routed_page(v.user, status, type_, q, older, limit=asked.limit, offset=asked.offset)
         paging = Paging.of(request, total)
         if paging.offset != asked.offset:  # past the last page: show the last one
-            rows, total = inv.routed_page(v.user, status, type_, q, limit=paging.limit, offset=paging.offset)
+            rows, total = inv.routed_page(
+                v.user, status, type_, q, older, limit=paging.limit, offset=paging.offset
+            )
         samples = inv.finding_samples([r["item_id"] for r in rows])
         log_view(inv, request, "my-files", f"page:{paging.page}")
     ctx = {
@@ -93,7 +99,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "items": [_item_view(r, lang, samples[r["item_id"]]) for r in rows],
         "paging": paging,
         "links": paging.links(request),
-        "status": status,
+        "status": "overdue" if overdue else status,
         "statuses": [
             (
                 s,
@@ -106,7 +112,8 @@ def index(request: HttpRequest) -> HttpResponse:
                 else status_label(s, lang),
             )
             for s in STATUS_FILTERS
-        ],
+        ]
+        + ([("overdue", _("Past the retention period"))] if cutoff is not None else []),
         "type": type_,
         "types": [(k, type_name(k, lang)) for k in types],
         "q": q,

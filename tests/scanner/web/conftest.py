@@ -96,6 +96,7 @@ def org_config(root: Path, tmp: Path) -> dict:
         "quarantine": str(tmp / "karantene"),
         "audit_log": str(tmp / "sletting.jsonl"),
         "cases_dir": str(tmp / "innsyn"),
+        "plan_dir": str(tmp / "sletteplaner"),
         "units": {
             "oppvekst": {"name": "Oppvekst", "leaders": ["lise"]},
             "helse": {"name": "Helse", "leaders": ["hans"], "retention_days": 1},

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import time
 import zipfile
 
 from click.testing import CliRunner
@@ -135,3 +138,35 @@ def test_pagination_is_server_side(corpus, client_for, monkeypatch):
     assert first.count('name="item"') == 2 and second.count('name="item"') == 2
     assert "?page=2" in first
     json.dumps(first)  # plain text, nothing exotic
+
+
+def test_privacy_officer_approves_a_waiting_deletion_plan(corpus, client_for):
+    org = corpus.state.org
+    folder = corpus.root / "home/ola"
+    r = CliRunner().invoke(
+        main, ["delete", "--folder", str(folder), "--db", corpus.db, "--plan-dir", org.plan_dir]
+    )
+    assert r.exit_code == 0, r.output
+    per = client_for("per", enforce_csrf=False)
+    body = per.get("/dpo").content.decode()
+    plan_id = re.search(r'name="plan" value="([^"]+)"', body).group(1)
+    assert client_for("kari", enforce_csrf=False).post("/dpo/approve", {"plan": plan_id}).status_code == 404
+    assert (folder / "lonn.docx").exists()
+    assert per.post("/dpo/approve", {"plan": plan_id})["Location"] == "/dpo?msg=approved"
+    assert not (folder / "lonn.docx").exists()
+    assert plan_id not in per.get("/dpo").content.decode()
+    assert per.post("/dpo/approve", {"plan": plan_id})["Location"] == "/dpo?msg=unknown"
+    records = read_audit_log(org.audit_log)
+    assert {x["plan"] for x in records} == {plan_id} and records[-1]["user"] == "per"
+
+
+def test_files_past_the_retention_period_are_offered(corpus, client_for):
+    ola = client_for("ola")
+    # Ola's unit keeps files one day; lonn.docx is made a year old.
+    os.utime(corpus.root / "home/ola/lonn.docx", (time.time() - 400 * 86400,) * 2)
+    scan([str(corpus.root)], corpus.db, workers=0)
+    with Inventory(corpus.db) as inv:
+        route(inv, corpus.state.org)
+    body = ola.get("/?status=overdue").content.decode()
+    assert "lonn.docx" in body and "utbetalinger.xlsx" not in body
+    assert 'value="overdue"' not in client_for("kari").get("/").content.decode()  # no retention for oppvekst

@@ -120,6 +120,9 @@ def test_employee_leader_and_privacy_officer_journeys(browser: Browser, app_url:
     assert saved.stat().st_size > 1000
     per.goto(app_url + "/dpo/undistributed")
     check(per, "10-undistributed")
+    per.locator("form.assign select").first.select_option("kari")
+    per.click("form.assign button")
+    expect(per.locator("table")).not_to_contain_text("gammel.txt")
     per.goto(app_url + "/dpo/audit")
     check(per, "11-audit")
     assert a not in per.content()

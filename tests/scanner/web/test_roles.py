@@ -171,6 +171,8 @@ def test_privacy_officer_hands_out_an_undistributed_file(corpus, client_for):
         == 404
     )
     assert per.post("/dpo/undistributed", {"item": row["item_id"], "owner": "nobody"}).status_code == 400
+    page = per.get("/dpo/undistributed").content.decode()
+    assert f'name="item" value="{row["item_id"]}"' in page and '<option value="kari">' in page
     assert per.post("/dpo/undistributed", {"item": row["item_id"], "owner": "kari"}).status_code == 302
     assert "gammel.txt" in client_for("kari").get("/").content.decode()
     # It stays with kari when the inventory is routed again.
@@ -207,3 +209,9 @@ def test_case_copies_only_where_the_organisation_allows_them(corpus, client_for)
     cells = " ".join(str(c.value) for row in wb.active.iter_rows() for c in row)
     assert b in cells and corpus.numbers[5] not in cells and "\u2588" in cells  # the account is blacked out
     assert per.get(f"{url}/kopier/../../inv.sqlite").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["KOMMUNE\\kari", "kari@KOMMUNE.TEST", "kari@kommune.test"])
+def test_the_same_person_under_another_name(corpus, client_for, name):
+    body = client_for(name).get("/").content.decode()
+    assert "helsenotat.docx" in body and "lonn.docx" not in body

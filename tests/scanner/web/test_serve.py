@@ -7,6 +7,7 @@ import http.cookiejar
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 from servers.common import free_port, stop, wait_listening
 
+from pvscan.scan import scan
+
 PVSCAN = str(Path(sys.executable).parent / "pvscan")
 
 
@@ -23,7 +26,12 @@ PVSCAN = str(Path(sys.executable).parent / "pvscan")
 def serving(corpus, tmp_path: Path, *args: str) -> Iterator[tuple[int, subprocess.Popen]]:
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "PVSCAN_HOME": str(tmp_path / "pvhome"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "PVSCAN_HOME": str(tmp_path / "pvhome"),
+        "PYTHONUNBUFFERED": "1",
+        "PVSCAN_REROUTE_SECONDS": "0.3",
+    }
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [PVSCAN, "serve", "--db", corpus.db, "--port", str(port), *args],
@@ -64,10 +72,27 @@ def test_header_contract(corpus, tmp_path):
         assert _get(port, "/")[0] == 403
 
 
+def test_a_scan_while_serving_reaches_the_page(corpus, tmp_path):
+    with serving(corpus, tmp_path, "--auth", "header") as (port, _proc):
+        (corpus.root / "home/kari/ny.txt").write_text(f"fnr {corpus.numbers[3]}\n", encoding="utf-8")
+        scan([str(corpus.root)], corpus.db, workers=0)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if "ny.txt" in _get(port, "/", {"X-Remote-User": "kari"})[1]:
+                break
+            time.sleep(0.3)
+        else:
+            pytest.fail("the new file never reached kari's page")
+
+
 def test_local_mode_prints_a_one_time_link(corpus, tmp_path):
     with serving(corpus, tmp_path, "--auth", "local") as (port, _proc):
-        text = (tmp_path / "serve.log").read_text()
-        link = next(line.split(": ", 1)[1] for line in text.splitlines() if "login?token=" in line)
+        deadline = time.monotonic() + 20  # the port listens a moment before the link is printed
+        link = ""
+        while not link and time.monotonic() < deadline:
+            text = (tmp_path / "serve.log").read_text()
+            link = next((line.split(": ", 1)[1] for line in text.splitlines() if "login?token=" in line), "")
+            time.sleep(0.1)
         assert link.startswith(f"http://127.0.0.1:{port}/login?token=")
         path = link.split(str(port), 1)[1]
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
