@@ -103,6 +103,10 @@ def pvscan_register_commands(cli: click.Group) -> None:
             _fatal(exc)
         if not res.items:
             click.echo(t("wf.access.none", lang))
+        if not any("navn" in i.found_by for i in res.items):
+            for k in wanted:
+                if k.is_name:  # a name found nowhere is said so, not left as silence
+                    click.echo(t("find.name_none", lang, name=k.shown))
         click.echo(
             t("wf.access.done", lang, out=res.out, n=len(res.items), copies=res.copies, manual=res.manual)
         )

@@ -129,6 +129,10 @@ def test_find_by_name_cli(share: tuple[Path, str]) -> None:
     assert {h["found_by"] for h in hits} == {"navn"} and {h["value"] for h in hits} == {"K*** N*******"}
     r = CliRunner().invoke(main, ["find", "--name", "Ola Nordmann", "--db", db])
     assert r.exit_code == 0 and "Fant ingen filer eller e-poster der navnet O** N******* står" in r.output
+    r = CliRunner().invoke(
+        main, ["access-request", "--name", "Ola Nordmann", "--db", db, "--out", str(Path(db).parent / "sak2")]
+    )
+    assert r.exit_code == 0 and "der navnet O** N******* står" in r.output
 
 
 def _bad(number: str) -> str:
