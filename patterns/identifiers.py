@@ -15,6 +15,14 @@ The fødselsnummer and kontonummer checksums overlap (every fødselsnummer passe
 account rule), so the *shape* and the *nearest label* decide the type: a 4-2-5 grouping
 or an account word makes it a kontonummer, a 6-5 grouping or an fnr word a fødselsnummer;
 a bare run valid as both is a fødselsnummer with ``alt_type="kontonummer"``.
+
+Beyond single runs: a birth date and a personal number in two fields of a form
+(:mod:`.forms`); a 10-digit cell that lost its leading zero under an account header is
+an account. Two document-level rules lower bare, unlabelled fødselsnummer to ``low``:
+the column density rule (a column or list of 11-digit numbers most of which fail the
+fødselsnummer checks holds references, not people: the few that pass by chance are
+not people either, as OS2datascanner also reasons), and source code (a digit run in a
+constant of a program needs a label to count).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from .context import (
     lower_latin1_window,
     nearest_context,
 )
+from .forms import find_split, triggered
 
 _SP = r"[ \u00a0\u2009\u202f]"
 _DASH = r"[\-\u2010\u2011\u2012\u2013]"
@@ -428,13 +437,48 @@ class IdentifierDetector(Detector):
         text = segment.text
         out: list[Finding] = []
         segment = with_table_header(segment, doc)
+        runs: list[tuple[int, Finding | None]] = []  # bare 11-digit runs, for finish
         for kind, s, e in shared_candidates(text, doc):
             if kind == "tel":
                 continue  # phones are the ContactDetector's; matched here so they never feed an fnr
             f = self._candidate(kind, s, e, segment)
             if f is not None:
                 out.append(f)
+            if kind == "f65" and e - s == 11:
+                runs.append((s, f))
+        if runs:
+            _count_columns(runs, segment, doc)
+        labels = triggered(segment)
+        if labels or "_form_birth_date" in doc:
+            seen = {f.value for f in out}
+            for x in find_split(segment, doc, labels):
+                if x.value not in seen:
+                    out.append(
+                        Finding(
+                            "fodselsnummer",
+                            x.value,
+                            confidence=x.confidence,
+                            variant=x.variant,
+                            start=x.start,
+                            end=x.end,
+                        )
+                    )
         return out
+
+    # -------------------------------------------------------------- document rules
+    def finish(self, doc: DocState) -> Iterable[Finding]:
+        """Lower to ``low`` the unlabelled fødselsnummer that sit in a column or list of
+        11-digit numbers most of which fail the checks (payment references, invoice
+        numbers: a few pass by chance), or in source code."""
+        pending = doc.get("_id_unlabelled")
+        if not pending:
+            return ()
+        cols = doc["_id_columns"]
+        for f, key, code in pending:
+            total, valid = cols[key]
+            if code or (total >= DENSITY_MIN and valid * 2 < total):
+                f.confidence = "low"
+        return ()
 
     def _candidate(self, kind: str, s: int, e: int, seg: Segment) -> Finding | None:
         raw = seg.text[s:e]
@@ -521,15 +565,20 @@ class IdentifierDetector(Detector):
         return "medium" if ctx == "fnr" else "low"
 
     def _ten(self, digits: str, seg: Segment, s: int, e: int) -> Finding | None:
-        """A fødselsnummer stored as a number in a spreadsheet lost its leading zero."""
+        """A fødselsnummer or an account number stored as a number in a spreadsheet
+        lost its leading zero: an account under an account header (or label) when the
+        10 digits are the whole cell or the header is the column's."""
         padded = "0" + digits
         if not mod11_ok(padded):
             return None
         info = classify_checked(padded)
-        if info is None or info.variant not in ("fnr", "dnr", "hnr", "syntetisk"):
-            return None
         ctx, from_header = self._context(seg, s, e)
         whole_cell = seg.text.strip() == digits
+        if ctx == "konto" and (from_header or whole_cell or _cell_alone(seg.text, s, e)):
+            alt = "fodselsnummer" if info is not None and info.variant in ("fnr", "dnr") else None
+            return Finding("kontonummer", padded, confidence="high", alt_type=alt, start=s, end=e)
+        if info is None or info.variant not in ("fnr", "dnr", "hnr", "syntetisk"):
+            return None
         if ctx == "fnr" and (from_header or whole_cell):
             conf = "high"
         elif whole_cell and ctx != "neg" and info.variant == "fnr" and info.century_ok:
@@ -537,6 +586,74 @@ class IdentifierDetector(Detector):
         else:
             return None
         return Finding("fodselsnummer", padded, confidence=conf, variant=info.variant, start=s, end=e)
+
+
+#: A column needs this many bare 11-digit runs before the density rule judges it.
+DENSITY_MIN = 5
+_COL_DELIMS = ("|", ";", "\t")
+
+
+def _count_columns(runs: list[tuple[int, Finding | None]], seg: Segment, doc: DocState) -> None:
+    """Count the segment's bare 11-digit runs per column (see
+    :meth:`IdentifierDetector.finish`): each as (start, what it became, None when it
+    failed the checks). A column is the table's header (the segment's context, cut
+    short) and the number of cell delimiters before the run on its line (the
+    segment's first delimiter of ``| ; tab``); lines without delimiters (a list) are
+    column -1 of their header. A fødselsnummer at ``medium`` (no fnr label: a labelled
+    one is ``high``; or a weaker variant with one) is kept aside for the test, with
+    whether it sits in source code."""
+    text = seg.text
+    head = seg.context[:120]
+    delim = next((d for d in _COL_DELIMS if d in text), "")
+    cols = doc.get("_id_columns")
+    if cols is None:
+        cols = doc["_id_columns"] = {}
+    for s, f in runs:
+        if delim:
+            key = (head, text.count(delim, text.rfind("\n", 0, s) + 1, s) or -1)
+        else:
+            key = (head, -1)
+        c = cols.get(key)
+        if c is None:
+            c = cols[key] = [0, 0]
+        c[0] += 1
+        if f is not None and f.type == "fodselsnummer":
+            c[1] += 1
+            if f.confidence == "medium":
+                doc.setdefault("_id_unlabelled", []).append((f, key, _looks_like_code(text, doc)))
+
+
+_CODE_LINE = re.compile(
+    r"""^[ \t]*(?:def |class |import |from \S+ import |return\b|if |elif |for |while |\#|//|/\*|\*|@|\}|\)|\]|[\w.\[\]'"]+\s*[+\-*/|&]?=[^=])"""
+    r"""|[{};(\[,\\]\s*$""",
+    re.MULTILINE,
+)
+
+
+def _looks_like_code(text: str, doc: DocState) -> bool:
+    """Most lines of ``text`` are program code (a statement, an assignment, a line
+    ending in a bracket or comma): a digit run there is a constant, not a person,
+    unless a label says so. (A delimited table is not code: its lines are rows.)
+    Decided once per segment."""
+    memo = doc.get("_id_code")
+    if memo is not None and memo[0] is text:
+        return memo[1]
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    code = False
+    if len(lines) >= 3 and not (";" in text and text.count(";") >= len(lines)):
+        n = sum(1 for ln in lines if _CODE_LINE.search(ln))
+        code = n * 2 > len(lines)
+    doc["_id_code"] = (text, code)
+    return code
+
+
+def _cell_alone(text: str, s: int, e: int) -> bool:
+    """The run fills its table cell (a row's cells are joined by `` | ``)."""
+    before = text[max(0, s - 3) : s]
+    after = text[e : e + 3]
+    return (s == 0 or before.endswith(("| ", "\t", ";"))) and (
+        e == len(text) or after.startswith((" |", "\t", ";"))
+    )
 
 
 def _has_words_before(text: str, s: int) -> bool:

@@ -5,7 +5,15 @@ the lower-cased segment: a term ending in ``*`` is a stem (``sjukmeld*`` finds
 *sjukmeldinga*), other terms allow Norwegian inflection endings and, from six letters,
 compound heads (*diabetesoppfølging*). A second, smaller pass finds strong terms as the
 tail of a compound (*langtidssykmeldt*). Acronyms (ADHD, KOLS) are matched case-sensitively.
-ICD-10/ICPC-2 codes count only next to a diagnosis marker.
+ICD-10/ICPC-2 codes count only next to a diagnosis marker: a word such as *diagnose*,
+*ICD-10*, *kode*, or a phrase that says someone has the condition (*fått påvist*, *lider
+av*, *behandla for*, *tilvist for*).
+
+The lexicons are Norwegian, and many of their words are words of other languages too
+(*abort*, *diagnose*, *hiv*, *romani*): a hit counts only in Norwegian text
+(:mod:`pvscan.patterns.language`). Each segment with a hit is tested; a segment too
+short to tell (a table cell, a one-line paragraph) takes the language of the document
+(read from its first few thousand words), and Norwegian when that does not tell.
 
 A text *about* health (a routine, a job advert, a newsletter) is not health data about a
 person. So every hit records whether its sentence or table row points at a person (a
@@ -29,6 +37,9 @@ from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment, Settings, confidence_rank
 
 from .context import is_word, latin1, lower_same_length
+from .language import DocumentLanguage
+from .language import counts as language_counts
+from .language import decide as language_decide
 
 try:  # native multi-string search; without it the full patterns scan every segment
     import ahocorasick_rs as _ac
@@ -55,6 +66,11 @@ INFLECTIONS = {
     "ne",
     "ing",
     "inga",
+    # nynorsk weak feminine plurals, past tense and passive, adjective -de
+    "or",
+    "one",
+    "de",
+    "ast",
 }
 TYPES = ("helse", "barnevern", "religion", "etnisitet", "fagforening", "seksualitet", "politikk", "straff")
 
@@ -154,9 +170,20 @@ _PERSON_RUN = regex.compile(r"(?<![\w/])[\w/]+")
 #: name_re's runs (``re`` word characters, like name_re itself).
 _NAME_RUN = re.compile(r"(?<!\w)\w+")
 ICD_RE = regex.compile(r"(?<![\w/.\-])[A-Z]\d\d(?:\.?\d{1,2})?(?![\w/\-])")
+#: What puts a code near it into health context: a diagnosis word or a code system.
 ICD_MARKER = regex.compile(
     r"(?i)(?<!\w)(?:diagnos\w*|hoveddiagnose|bidiagnose|dg\.?|icd(?:-?10)?|icpc(?:-?2)?|kode\w*)(?!\w)"
 )
+#: A phrase saying that someone has, is treated for or was referred for a condition
+#: (bokmål and nynorsk): *fått påvist E11*, *lider av F41*, *behandles for J45*. It
+#: counts only right before the code (``ICD_PHRASE_REACH``): "påvist" is also said of
+#: faults and rooms.
+ICD_PHRASE = regex.compile(
+    r"(?i)(?<!\w)(?:påvis\w*|lider\s+av|lid\s+av|led\s+av|behandl\w*\s+for|(?:henvis|tilvis)\w*\s+(?:for|med)"
+    r"|utred\w*\s+for|utgreidd?\s+for|utgreiing\s+for|sjukemelde?t?\s+for|sykmeldt\s+for)(?:\s+(?:med|for))?"
+    r"[\s:,]*$"
+)
+ICD_PHRASE_REACH = 30
 FNR_SHAPE = regex.compile(r"(?<!\d)\d{6}[ \-]?\d{5}(?!\d)")
 #: Where a sentence (the unit a person link must share with a term) ends: sentence
 #: punctuation, a blank line, or a line break before a capital (a heading, a form
@@ -168,7 +195,8 @@ SENT_END = regex.compile(r"[.!?](?:\s|$)|\n\s*\n|\r?\n(?=[ \t]*[A-ZÆØÅ0-9])")
 _MAIN, _TAIL, _CS, _ICD = 1, 2, 4, 8
 _NONSPACE = re.compile(r"\S*")
 #: Literal cores of ICD_MARKER (lower case): no marker, no code can count.
-_ICD_CORES = ("diagnos", "dg", "icd", "icpc", "kode")
+_ICD_CORES = ("diagnos", "dg", "icd", "icpc", "kode", "påvis", "lider", "lid", "led", "behandl")
+_ICD_CORES += ("henvis", "tilvis", "utred", "utgrei", "sjukemeld", "sykmeld")
 
 
 def case_variants(word: str) -> set[str]:
@@ -269,6 +297,9 @@ class Hit:
     linked: bool
     #: Some occurrence is a lone spreadsheet cell under a short column title.
     table_cell: bool
+    #: Some occurrence is in a segment that reads as Norwegian (True), only in
+    #: foreign ones (False), or only in segments too short to tell (None).
+    norwegian: bool | None
     location: str
     start: int
     end: int
@@ -277,6 +308,8 @@ class Hit:
 #: Entries kept in a detector's cache of looked-up words before it is emptied, and the
 #: longest run of words kept (so the cache stays within a few MB).
 _CACHE_MAX = 20_000
+#: Characters on each side of a segment's first hit that its language is read from.
+LANGUAGE_WINDOW = 300
 _CACHE_WORD_CHARS = 100
 
 
@@ -467,8 +500,10 @@ class CategoryDetector(Detector):
         if "\n" in text or len(text) > 3:
             for m in ICD_RE.finditer(text):
                 s, e = m.span()
-                if ICD_MARKER.search(text, max(0, s - 80), min(len(text), e + 20)) or (
-                    context and ICD_MARKER.search(context)
+                if (
+                    ICD_MARKER.search(text, max(0, s - 80), min(len(text), e + 20))
+                    or (context and ICD_MARKER.search(context))
+                    or ICD_PHRASE.search(text, max(0, s - ICD_PHRASE_REACH), s)
                 ):
                     found.append((Term(m.group(0), "helse", "strong", False, True, False), s, e))
 
@@ -492,12 +527,39 @@ class CategoryDetector(Detector):
             and "\n" not in text.strip()
             and not _tabular(text)
         )
+        language = doc.get("category_language")
+        if language is None:
+            language = doc["category_language"] = DocumentLanguage()
+        got = language.feed(text)
+        lang: bool | None = None
+        if (
+            found
+            and not language.surely_norwegian()
+            and (
+                got is not None
+                or any(
+                    terms.get((t.type, t.term)) is None or terms[t.type, t.term].norwegian is not True
+                    for t, _s, _e in found
+                )
+            )
+        ):
+            # (A term already seen in Norwegian text needs no second test.) A long
+            # segment is judged by the text around its first hit.
+            if got is None:
+                a = max(0, found[0][1] - LANGUAGE_WINDOW)
+                got = language_counts(text[a : found[0][2] + LANGUAGE_WINDOW])
+            lang = language_decide(got[0], got[1])
         for t, s, e in found:
             h = terms.get((t.type, t.term))
             if h is None:
-                h = terms[t.type, t.term] = Hit(t.type, t.term, t.weight, False, cell, segment.location, s, e)
-            elif cell:
-                h.table_cell = True
+                h = terms[t.type, t.term] = Hit(
+                    t.type, t.term, t.weight, False, cell, lang, segment.location, s, e
+                )
+            else:
+                if cell:
+                    h.table_cell = True
+                if lang is not None and h.norwegian is not True:
+                    h.norwegian = lang
             if not h.linked and self._linked(text, s, e, tabular):
                 h.linked = True
         if cell or "\n" in text:
@@ -513,10 +575,21 @@ class CategoryDetector(Detector):
             return ()
         has_id = any(f.type == "fodselsnummer" and confidence_rank(f.confidence) >= 1 for f in doc.findings)
         person_table = doc.get("names_seen", 0) >= 2
+        # A hit seen only where the language could not be told takes the document's
+        # (its other hit segments'); Norwegian when nothing tells.
+        language = doc.get("category_language")
+        doc_norwegian = language is None or language.norwegian() is not False
         out: list[Finding] = []
-        for typ in {h.type for h in terms.values()}:
+        # In order of the first hit (a set's order changes with the hash seed from one
+        # run to the next, and so would the order of the findings in every output).
+        for typ in dict.fromkeys(h.type for h in terms.values()):
             mine = [h for h in terms.values() if h.type == typ]
-            linked = [h for h in mine if h.linked or has_id or (h.table_cell and person_table)]
+            linked = [
+                h
+                for h in mine
+                if (h.linked or has_id or (h.table_cell and person_table))
+                and (h.norwegian or (h.norwegian is None and doc_norwegian))
+            ]
             linked_terms = {h.term for h in linked}
             score = sum(WEIGHTS[h.weight] for h in linked if h.weight != "weak")
             if score > 0 and any(h.weight == "weak" for h in linked):

@@ -11,13 +11,19 @@ from pvscan.model import Settings
 
 from .identifiers import ContactDetector, IdentifierDetector
 from .lexicon import CategoryDetector
+from .names import NameDetector
 from .rules import RuleDetector, load_rules
 
 
 def build_detectors(settings: Settings) -> list[Detector]:
     """Every built-in detector, plus the custom rules of ``settings.rules_file``
     (loaded and validated here, so a bad rule file fails before the scan starts)."""
-    dets: list[Detector] = [IdentifierDetector(settings), ContactDetector(), CategoryDetector(settings)]
+    dets: list[Detector] = [
+        IdentifierDetector(settings),
+        ContactDetector(),
+        CategoryDetector(settings),
+        NameDetector(),
+    ]
     if settings.rules_file:
         dets.append(RuleDetector(load_rules(settings.rules_file)))
     return dets

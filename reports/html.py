@@ -71,6 +71,17 @@ def coverage_html(coverage: list[dict[str, Any]], lang: str) -> str:
             )
             + "</p>"
         )
+        nd = c.get("not_documents") or {}
+        if nd.get("program") or nd.get("media"):
+            parts.append(
+                "<p>"
+                + esc(t("wf.cov.not_documents", lang, program=nd.get("program", 0), media=nd.get("media", 0)))
+                + "</p>"
+            )
+        if c.get("media"):
+            media_rows = [[esc(x["file"]), f"<code>{esc(x['reason'])}</code>"] for x in c["media"]][:500]
+            parts.append(f"<details><summary>{esc(t('wf.cov.media', lang))} ({len(c['media'])})</summary>")
+            parts.append(_table([t("wf.col.file", lang), ""], media_rows) + "</details>")
         if c["by_reason"]:
             parts.append(
                 "<p>"

@@ -23,6 +23,9 @@ class Source:
     name: ClassVar[str] = "source"
     version: ClassVar[str] = "1"
     schemes: ClassVar[tuple[str, ...]] = ()
+    #: The source can remove its own items (:meth:`delete`); without it the deletion
+    #: workflow leaves them to a person ("manual").
+    can_delete: ClassVar[bool] = False
 
     def handles(self, root: str) -> bool:
         scheme = root.split("://", 1)[0].lower() if "://" in root else "file"
@@ -79,6 +82,23 @@ class Source:
 
     def local_path(self, ref: ItemRef) -> str | None:
         return None
+
+    def deletion_refused(self, url: str) -> str:
+        """Why :meth:`delete` may not remove ``url`` now (the organisation has not
+        enabled deletion, the app lacks the permission …), or ``""`` when it may.
+        Asked while a deletion is planned, so the plan says so and nothing is done."""
+        return "this source cannot delete" if not self.can_delete else ""
+
+    def delete(self, url: str, file_id: str) -> str:
+        """Remove the item at ``url`` the way its service keeps deleted things
+        recoverable (a mail server's Deleted Items, a document library's recycle bin)
+        and return a short note of where it went, for the audit log.
+
+        ``file_id`` is the item's stamp from the scan: raise
+        :class:`~pvscan.model.ChangedSinceScan` when the item is no longer that version,
+        :class:`PermissionError` when the service refuses, :class:`FileNotFoundError`
+        when it is gone. Only called for sources with ``can_delete``."""
+        raise PermissionError(self.deletion_refused(url) or "this source cannot delete")
 
 
 class Extractor:

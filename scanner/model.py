@@ -64,6 +64,12 @@ class UnsupportedError(Unscannable):
     category = "unsupported"
 
 
+class ChangedSinceScan(Exception):
+    """Raised by :meth:`pvscan.interfaces.Source.delete` when the item is no longer the
+    version that was scanned (its stamp moved on): what would be deleted is not what
+    was reviewed, so the deletion workflow refuses it."""
+
+
 # --------------------------------------------------------------------------- settings
 @dataclass(frozen=True)
 class Settings:
@@ -332,6 +338,9 @@ class ItemResult:
     #: True when the top-level item itself could not be read.
     unscannable: bool = False
     elapsed: float = 0.0
+    #: ``"program: …"`` or ``"media: …"`` when the item is not a document and was
+    #: deliberately not read (not a problem; listed in the coverage record).
+    skipped: str = ""
 
 
 #: Special categories (GDPR art. 9/10 and child welfare): must never stay in shares or mail.

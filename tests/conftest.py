@@ -1,4 +1,5 @@
-"""Fixtures for the whole suite: the real servers (each in ``tests/servers/``)."""
+"""Fixtures for the whole suite: the real servers and the fake Microsoft Graph (each in
+``tests/servers/``)."""
 
 pytest_plugins = [
     "servers.identifiers",
@@ -6,4 +7,8 @@ pytest_plugins = [
     "servers.dovecot",
     "servers.postgres",
     "servers.rabbitmq",
+    "servers.smtp",
+    "servers.oidc",
+    "servers.fakegraph",
+    "servers.chromium",
 ]

@@ -35,7 +35,8 @@ def iter_lines(item: ItemData) -> Iterator[str]:
 class TextExtractor(Extractor):
     name = "text"
     version = "1"
-    kinds = ("text",)
+    #: ``plaintext``: text whose file name claims a binary format (see pvscan.sniff).
+    kinds = ("text", "plaintext")
     extensions = ("txt", "csv", "log", "md", "tsv", "text")
     priority = -10
 

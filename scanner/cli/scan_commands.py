@@ -17,14 +17,16 @@ from pvscan.cli.options import (
     EXIT_OK,
     EXIT_PARTIAL,
     db_option,
+    person_key_options,
+    person_keys,
     resolve_db,
 )
 from pvscan.cli.progress import Progress
 from pvscan.engine.manager import make_plugin_manager, plugin_list
 from pvscan.engine.remote import WorkersRefused
-from pvscan.inventory import DatabaseErrors, Inventory, display_target
+from pvscan.inventory import DatabaseErrors, Inventory, display_target, is_postgres
 from pvscan.model import Settings
-from pvscan.scan import ScanInterrupted, ScanLocked, normalise_root
+from pvscan.scan import RootUnreachable, ScanInterrupted, ScanLocked, check_roots, normalise_root
 from pvscan.scan import scan as run_scan
 from pvscan.util.i18n import t, type_name
 from pvscan.util.paths import create_private
@@ -126,7 +128,7 @@ def scan(
     broker: str | None,
     batch: int,
 ) -> None:
-    """Scan folders, shares (smb://…) or mailboxes (imaps://…) for personal data.
+    """Scan folders, shares (smb://…), mailboxes (imaps://…) or Microsoft 365 (m365://…) for personal data.
 
     PATHS default to your home folder. The inventory is updated incrementally: files
     unchanged since the last scan are not read again, and an interrupted scan resumes.
@@ -144,6 +146,11 @@ def scan(
         memory_limit=memory_limit * 2**20,
     )
     dbp = resolve_db(db)
+    try:
+        check_roots(roots, _known_roots(dbp))
+    except RootUnreachable as exc:
+        key = "scan.no_root_known" if exc.scanned_before else "scan.no_root"
+        raise click.UsageError(t(key, root=exc.root, reason=exc.reason)) from exc
     progress = Progress(quiet=quiet)
     log = _open_log(log_file)
 
@@ -201,6 +208,17 @@ def scan(
     sys.exit(EXIT_PARTIAL if summary.problems else EXIT_OK)
 
 
+def _known_roots(db: str) -> list[str]:
+    """The roots earlier scans walked (none when there is no inventory yet)."""
+    if not is_postgres(db) and not os.path.exists(db):
+        return []
+    try:
+        with Inventory(db, readonly=True) as inv:
+            return inv.scanned_roots()
+    except (*DatabaseErrors, FileNotFoundError):  # no inventory yet
+        return []
+
+
 def _open_log(path: str | None):  # type: ignore[no-untyped-def]
     if not path:
         return None
@@ -223,34 +241,35 @@ def _print_summary(s: dict[str, Any], db: str, to_stderr: bool) -> None:
         echo(t("summary.none"))
     if s["problems"]:
         echo(t("summary.problems", problems=s["problems"]))
+    skipped = s.get("skipped") or {}
+    if skipped:
+        echo(t("summary.skipped", program=skipped.get("program", 0), media=skipped.get("media", 0)))
     echo(t("summary.db", db=display_target(db)))
 
 
 @click.command()
-@click.option(
-    "--fnr", "numbers", multiple=True, metavar="NUMBER", help="Fødselsnummer or D-nummer (repeatable)."
-)
-@click.option(
-    "--kontonummer",
-    "accounts",
-    multiple=True,
-    metavar="NUMBER",
-    help="Account number or NO-IBAN (repeatable).",
-)
+@person_key_options
 @db_option
 @click.option("--jsonl", "jsonl", metavar="FILE|-", help="Write the hits as JSON Lines (values masked).")
-def find(numbers: tuple[str, ...], accounts: tuple[str, ...], db: str | None, jsonl: str | None) -> None:
-    """Every file and mail item in the inventory that holds one person's number.
+def find(
+    numbers: tuple[str, ...],
+    accounts: tuple[str, ...],
+    names: tuple[str, ...],
+    birth: str | None,
+    emails: tuple[str, ...],
+    phones: tuple[str, ...],
+    db: str | None,
+    jsonl: str | None,
+) -> None:
+    """Every file and mail item in the inventory that holds one person's number, name,
+    e-mail address or phone number.
 
-    Matches by keyed hash, so it works on inventories made without --reveal.
+    Matches by keyed hash, so it works on inventories made without --reveal. A
+    mistyped number (check digits, impossible date) is refused with exit code 2.
     """
-    wanted = list(numbers) + list(accounts)
-    if not wanted:
-        raise click.UsageError("give at least one --fnr or --kontonummer")
+    keys = person_keys(numbers, accounts, names, birth, emails, phones)
     try:
-        hits = run_find(resolve_db(db), wanted)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+        hits = run_find(resolve_db(db), keys)
     except FileNotFoundError as exc:
         click.echo(f"pvscan: {exc}", err=True)
         sys.exit(EXIT_FATAL)
@@ -261,14 +280,20 @@ def find(numbers: tuple[str, ...], accounts: tuple[str, ...], db: str | None, js
         if out is not sys.stdout:
             out.close()
         return
+    named = {h.found_by for h in hits}
+    for k in keys:
+        if k.is_name and "navn" not in named:
+            click.echo(t("find.name_none", name=k.shown))
     if not hits:
-        click.echo(t("find.none"))
+        if not all(k.is_name for k in keys):
+            click.echo(t("find.none"))
         return
     files = sorted({h.file for h in hits})
     click.echo(t("find.some", n=len(files)))
     for h in hits:
         where = " / ".join(x for x in (h.item, h.location) if x)
-        click.echo(f"  {h.file}" + (f"  [{where}]" if where else "") + f"  ({h.type}, {h.masked})")
+        weak = " – " + t("wf.access.how_name") if h.found_by == "navn" else ""
+        click.echo(f"  {h.file}" + (f"  [{where}]" if where else "") + f"  ({h.type}, {h.masked}){weak}")
 
 
 @click.command()

@@ -12,7 +12,7 @@ import webbrowser
 import click
 
 from pvscan import hookimpl
-from pvscan.cli.options import resolve_db
+from pvscan.cli.options import person_key_options, person_keys, resolve_db
 from pvscan.inventory import Inventory
 from pvscan.scan import normalise_root
 from pvscan.util.i18n import default_lang, t
@@ -20,12 +20,11 @@ from pvscan.util.paths import data_dir
 from pvscan.workflows import deletion
 from pvscan.workflows.access import access_request
 from pvscan.workflows.checklist import write_checklist
-from pvscan.workflows.find import normalise_identifier
 from pvscan.workflows.reportdata import InsideScannedTree, build, private_dir, report_writers
-from pvscan.workflows.review import hashes_for, set_status
+from pvscan.workflows.review import STATUSES, hashes_for, set_status
 from pvscan.workflows.selfcheck import self_check
 
-STATUS_CHOICE = click.Choice(["open", "false_positive", "deleted", "archived", "kept"])
+STATUS_CHOICE = click.Choice(list(STATUSES))
 
 
 def _db(db: str | None) -> str:
@@ -33,13 +32,11 @@ def _db(db: str | None) -> str:
 
 
 def _ids(numbers: tuple[str, ...], accounts: tuple[str, ...]) -> list[str]:
-    wanted = list(numbers) + list(accounts)
-    for w in wanted:
-        try:
-            normalise_identifier(w)
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from exc
-    return wanted
+    """The numbers typed for ``delete`` and ``review``, checked (a mistyped number is a
+    usage error, exit 2, before any plan is written) and normalised to their digits."""
+    if not numbers and not accounts:
+        return []
+    return [k.values[0] for k in person_keys(numbers, accounts)]
 
 
 def _fatal(exc: Exception) -> None:
@@ -71,8 +68,7 @@ def pvscan_register_commands(cli: click.Group) -> None:
     main = cli
 
     @main.command("access-request")
-    @fnr_opt
-    @acct_opt
+    @person_key_options
     @db_opt
     @click.option(
         "--out",
@@ -86,13 +82,16 @@ def pvscan_register_commands(cli: click.Group) -> None:
         help="Also write copies of txt/docx/xlsx/pdf files with other persons' identifiers redacted.",
     )
     @click.option("--allow-inside-scanned", is_flag=True, help="Allow a case folder inside a scanned folder.")
-    def access_request_cmd(numbers, accounts, db, out, copies, allow_inside_scanned):  # type: ignore[no-untyped-def]
+    def access_request_cmd(
+        numbers, accounts, names, birth, emails, phones, db, out, copies, allow_inside_scanned
+    ):  # type: ignore[no-untyped-def]
         """Answer an access request (innsyn): every file and mail item holding one
-        person's numbers, as an overview (XLSX + printable HTML) with the facts for the
-        reply letter, and optionally redacted copies. Originals are never changed."""
-        wanted = _ids(numbers, accounts)
-        if not wanted:
-            raise click.UsageError("give at least one --fnr or --kontonummer")
+        person's numbers, name, e-mail address or phone number, as an overview (XLSX +
+        printable HTML) with the facts for the reply letter and how each item was found
+        (a name alone is marked for the caseworker to confirm), and optionally redacted
+        copies. Originals are never changed. A mistyped number is refused (exit 2)
+        and no case folder is written."""
+        wanted = person_keys(numbers, accounts, names, birth, emails, phones)
         lang = default_lang()
         try:
             res = access_request(

@@ -23,6 +23,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "local": "pvscan.plugins.sources.local",
     "smb": "pvscan.plugins.sources.smb",
     "imap": "pvscan.plugins.sources.imap",
+    "m365": "pvscan.plugins.sources.m365",
     # documents
     "text": "pvscan.plugins.documents.text",
     "html": "pvscan.plugins.documents.html",
@@ -54,6 +55,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "cli_scan": "pvscan.cli.scan_commands",
     "cli_workflows": "pvscan.cli.workflows",
     "cli_worker": "pvscan.cli.worker",
+    "cli_serve": "pvscan.cli.serve_commands",
 }
 
 

@@ -20,6 +20,7 @@ from xml.etree.ElementTree import ParseError
 
 import pluggy
 
+from pvscan.engine.filetypes import not_a_document
 from pvscan.engine.manager import make_plugin_manager
 from pvscan.engine.sniff import sniff
 from pvscan.interfaces import Detector, DocState, Extractor, Source
@@ -162,6 +163,13 @@ class Engine:
             return
         extractor = self.choose(data)
         if extractor is None:
+            what = not_a_document(data)
+            if what is not None:
+                # Programs and media are not read; neither is an error (see filetypes).
+                # A top-level one is recorded as skipped, an inner one is left out.
+                if top:
+                    result.skipped = f"{what}: {kind} ({data.extension or 'no extension'})"
+                return
             problem = Problem(
                 item, f"unsupported: no extractor for {kind} ({data.extension or 'no extension'})"
             )

@@ -89,7 +89,8 @@ _TEXT_EXT = {
 def sniff(item: ItemData) -> str:
     """Return the kind of ``item``: pdf, docx, xlsx, pptx, odt, ods, odp, zip, ole,
     doc, xls, ppt, msg, rtf, html, eml, mbox, png, jpeg, tiff, gif, bmp, webp, gzip,
-    bzip2, xz, 7z, tar, text, empty or binary."""
+    bzip2, xz, 7z, tar, text, empty or binary; ``plaintext`` for text in a file named
+    as a binary format (the extension lies: only the text extractor claims it)."""
     head = item.head
     ext = item.extension
     if not head:
@@ -215,4 +216,40 @@ def _text_kind(head: bytes, ext: str) -> str:
         if zeros > len(head[:4096]) // 3 and ext in _TEXT_EXT:
             return "text"
         return "binary"
+    if ext in _BINARY_DOCUMENT_EXT and _plain_text(head):
+        return "plaintext"
     return "text"
+
+
+#: Extensions of formats that are never plain text: a file named so whose bytes are
+#: text (a CSV saved as .xls, a note renamed .pdf or .docx) is read as text.
+_BINARY_DOCUMENT_EXT = frozenset(
+    ("pdf", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "xlsb", "ppt", "pptx", "odt", "ods", "odp")
+    + ("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp", "webp", "zip", "msg", "pst")
+)
+#: C0 control bytes that never occur in text (tab, line feed, form feed, carriage
+#: return and escape do).
+_CONTROL = bytes(c for c in range(32) if c not in (9, 10, 12, 13, 27))
+
+
+def _plain_text(head: bytes) -> bool:
+    """``head`` is text through and through: no control bytes, and valid UTF-8 (a
+    character cut at the end of the head allowed) or an 8-bit encoding's letters.
+    Random or damaged bytes have control bytes within a few hundred bytes, so a
+    document that is only damaged still goes to its own extractor (and is reported
+    corrupt there)."""
+    sample = head[:4096]
+    if not sample.strip() or any(c in _CONTROL for c in sample):
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:
+            # cp1252/Latin-1 text: few bytes above 0x7f, and no C1 controls (0x80-0x9f)
+            # except cp1252's printable ones
+            high = sum(1 for c in sample if c > 0x7F)
+            return high * 10 < len(sample) and not any(c in _C1_UNPRINTABLE for c in sample)
+    return True
+
+
+_C1_UNPRINTABLE = frozenset((0x81, 0x8D, 0x8F, 0x90, 0x9D))

@@ -64,6 +64,36 @@ def keyed_hash(value: str, key: bytes | None = None) -> str:
     return hmac.digest(key, normalise(value).encode("utf-8"), "sha256").hex()[:32]
 
 
+#: How a name finding's ``variant`` lists what stands on the name's line:
+#: ``ved:f=DDMMYY,e=ADDRESS,t=PHONE,k=ACCOUNT`` (see :mod:`pvscan.patterns.names`).
+LINKED_PREFIX = "ved:"
+
+
+def protect_links(variant: str, key: bytes | None = None) -> str:
+    """A name's linked facts as stored: e-mail addresses, phone and account numbers become the
+    first 12 hex digits of their keyed hash (enough to tell the requester's from
+    another's, useless without the key); a birth date stays, as the masked
+    fødselsnummer (``010190*****``) already shows it."""
+    if not variant.startswith(LINKED_PREFIX):
+        return variant
+    parts = []
+    for part in variant[len(LINKED_PREFIX) :].split(","):
+        kind, _, value = part.partition("=")
+        parts.append(f"{kind}={keyed_hash(value, key)[:12]}" if kind in ("e", "t", "k") else part)
+    return LINKED_PREFIX + ",".join(parts)
+
+
+def linked_facts(variant: str | None) -> dict[str, set[str]]:
+    """The stored linked facts of a name finding: kind (``f``, ``e``, ``t``) -> values."""
+    out: dict[str, set[str]] = {}
+    if variant and variant.startswith(LINKED_PREFIX):
+        for part in variant[len(LINKED_PREFIX) :].split(","):
+            kind, _, value = part.partition("=")
+            if value:
+                out.setdefault(kind, set()).add(value)
+    return out
+
+
 def mask(type_: str, value: str) -> str:
     """Display form. Identifiers keep the birth date or bank part; text keeps a hint."""
     v = value
@@ -77,6 +107,12 @@ def mask(type_: str, value: str) -> str:
     if type_ == "telefon":
         digits = "".join(c for c in v if c.isdigit())
         return digits[:2] + "*" * max(0, len(digits) - 4) + digits[-2:] if len(digits) > 4 else "****"
+    if type_ == "navn":
+        # A name shows only each part's first letter and length (K*** N******): the
+        # caseworker can tell two names apart, a reader of the report learns nothing.
+        return " ".join(
+            "-".join(p[:1].upper() + "*" * (len(p) - 1) for p in part.split("-")) for part in v.split()
+        )
     if any(c.isdigit() for c in v) and len(v) > 4:
         # Digits mean an identifier of some kind (a custom rule's employee number, a
         # case number): keep only its ends.

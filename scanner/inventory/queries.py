@@ -86,6 +86,17 @@ class Queries:
             )
         )
 
+    def skipped_under(self, roots: list[str]) -> list[Any]:
+        """Items of these roots that are not documents and were not read on purpose
+        (programs, media): ``display``, ``reason``."""
+        marks = ",".join("?" * len(roots))
+        return list(
+            self.db.execute(
+                f"SELECT display, reason FROM items WHERE root IN ({marks}) AND status='skipped' ORDER BY display",
+                roots,
+            )
+        )
+
     # ---------------------------------------------------------------- totals
     def totals(self, roots: list[str]) -> dict[str, Any]:
         """Files, inner items, unscannable items, problems and findings per type over
@@ -106,7 +117,10 @@ class Queries:
         if cached is not None:
             saved = json.loads(cached["value"])
             if saved.get("fp") == fp:
-                return {k: saved[k] for k in ("files", "items", "unscannable", "problems", "findings")}
+                return {
+                    k: saved.get(k, {})
+                    for k in ("files", "items", "unscannable", "problems", "findings", "skipped")
+                }
         under, args = under_roots(roots)
         i_under = under.replace("path", "i.path")
         row = self.db.execute(
@@ -115,6 +129,13 @@ class Queries:
                 FROM items WHERE ({under}) AND status!='gone'""",
             args,
         ).fetchone()
+        skipped: dict[str, int] = {}
+        for r in self.db.execute(
+            f"SELECT reason, COUNT(*) AS n FROM items WHERE ({under}) AND status='skipped' GROUP BY reason",
+            args,
+        ):
+            category = (r["reason"] or "").split(":", 1)[0]
+            skipped[category] = skipped.get(category, 0) + r["n"]
         problems = self.db.execute(
             f"""SELECT COUNT(*) AS n FROM problems p JOIN items i ON i.id=p.item_id
                 WHERE ({i_under}) AND i.status!='gone'""",
@@ -134,6 +155,7 @@ class Queries:
             "unscannable": row["unscannable"],
             "problems": problems,
             "findings": findings,
+            "skipped": skipped,
         }
         if self.readonly:  # a reader computes; the next writer keeps the cache
             return out

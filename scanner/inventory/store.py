@@ -34,6 +34,7 @@ from pvscan.inventory.postgres import PgConnection, PgLock, PostgresBackend
 from pvscan.inventory.queries import Queries
 from pvscan.inventory.sqlite import ERRORS as SQLITE_ERRORS
 from pvscan.inventory.sqlite import SqliteBackend, SqliteLock
+from pvscan.inventory.views import Views
 from pvscan.model import ItemResult
 
 #: What a broken, unreachable or locked database raises, whichever the backend.
@@ -70,7 +71,7 @@ class ItemRow(NamedTuple):
         return (self.size, self.mtime_ns, self.file_id)
 
 
-class Inventory(Marks, Queries):
+class Inventory(Marks, Queries, Views):
     """A connection to one inventory: an SQLite file, or a PostgreSQL database when
     ``target`` is a ``postgresql://`` URL. Not shared between processes."""
 
@@ -283,8 +284,8 @@ class Inventory(Marks, Queries):
         ref = res.ref
         key = path_key(ref.url)
         meta = dict(ref.meta)
-        status = "unscannable" if res.unscannable else "ok"
-        reason = res.problems[0].reason if res.unscannable and res.problems else None
+        status = "unscannable" if res.unscannable else "skipped" if res.skipped else "ok"
+        reason = res.problems[0].reason if res.unscannable and res.problems else res.skipped or None
         values = (
             ref.display,
             root,
@@ -395,7 +396,9 @@ class Inventory(Marks, Queries):
                     location,
                     f.confidence,
                     f.detector,
-                    f.variant,
+                    masker.protect_links(f.variant, masker.load_key())
+                    if type_ == "navn" and f.variant
+                    else f.variant,
                     f.alt_type,
                     count,
                     value if reveal else None,

@@ -9,11 +9,12 @@ This is the library API the CLI is a thin layer over::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -53,6 +54,8 @@ class ScanSummary:
     problems: int = 0
     walk_errors: int = 0
     findings: dict[str, int] = field(default_factory=dict)
+    #: Items not read on purpose, by category (``program``, ``media``): not problems.
+    skipped: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     interrupted: bool = False
 
@@ -227,6 +230,37 @@ def normalise_root(root: str) -> str:
     return os.path.abspath(os.path.expanduser(root))
 
 
+class RootUnreachable(ValueError):
+    """A local scan root that does not exist or cannot be listed at all: a usage error
+    (exit 2) naming the root, raised before anything is scanned or marked gone."""
+
+    def __init__(self, root: str, reason: str, scanned_before: bool = False):
+        super().__init__(root)
+        self.root, self.reason, self.scanned_before = root, reason, scanned_before
+
+
+def check_roots(roots: list[str], known: Iterable[str] = ()) -> None:
+    """Refuse a local root that is missing or unreadable as a whole.
+
+    Without this, ``pvscan scan /no/such/folder`` reported one unreadable file and exit
+    1, which reads like a scan that ran. Items under a root that was scanned before
+    (``known``: an unmounted share) are never touched by a scan that does not run, so
+    they are not marked gone. URL roots are checked by their source's ``prepare``."""
+    known = set(known)
+    for root in roots:
+        if "://" in root:
+            continue
+        try:
+            if os.path.isdir(root):
+                with os.scandir(root) as it:
+                    next(it, None)
+            else:
+                with open(root, "rb"):
+                    pass
+        except OSError as exc:
+            raise RootUnreachable(root, exc.strerror or str(exc), root in known) from exc
+
+
 def result_signature(engine: Engine, settings: Settings) -> str:
     """What an item's stored result depends on besides its bytes."""
     parts = [f"pvscan {__version__}", settings.signature()]
@@ -365,6 +399,12 @@ def _run(
     def should_stop() -> bool:
         return stop.set
 
+    # Credentials are resolved here, in this process and before any worker starts, so a
+    # prompt is seen and local workers inherit what it put in the environment. A failure
+    # is left to the walk, which records it against the root with its reason.
+    for root in roots:
+        with contextlib.suppress(Exception):
+            engine.source_for(root).prepare(root)
     if broker:
         results: Iterator[ItemResult] = RemoteRunner(broker, settings, batch=batch).run(
             to_read(), should_stop=should_stop
@@ -450,3 +490,4 @@ def _count(inv: Inventory, roots: list[str], summary: ScanSummary) -> None:
     summary.unscannable = totals["unscannable"]
     summary.problems = totals["problems"] + summary.walk_errors
     summary.findings = totals["findings"]
+    summary.skipped = dict(sorted(totals["skipped"].items()))

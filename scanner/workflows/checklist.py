@@ -123,6 +123,10 @@ def answers(data: ReportData, lang: str = "nb") -> list[Answer]:
         ]
     else:
         q[4].lines.append(t("wf.chk.move_none", lang))
+    media = [m["file"] for c in data.coverage for m in c.get("media", [])]
+    if media:
+        q[2].lines.append(t("wf.chk.media", lang, n=len(media)))
+        q[2].lines += [f"• {f}" for f in media[:50]]
     ids_only = [i for i in data.items if not i.sensitive and any(k in IDENTIFIERS for k in i.types)]
     if ids_only:
         q[4].lines.append(t("wf.chk.move_ids", lang, n=len(ids_only)))
@@ -139,9 +143,10 @@ def write_checklist(
     roots: list[str] | None = None,
     owner: str | None = None,
     lang: str = "nb",
+    item_ids: set[int] | None = None,
 ) -> tuple[list[str], list[Answer]]:
     """Write ``sjekkliste.docx`` and ``sjekkliste.html`` into ``out_dir``."""
-    data = build(db_path, owner=owner, roots=roots, lang=lang)
+    data = build(db_path, owner=owner, roots=roots, lang=lang, item_ids=item_ids)
     ans = answers(data, lang)
     date = datetime.now().strftime("%Y-%m-%d")
     os.makedirs(out_dir, mode=0o700, exist_ok=True)

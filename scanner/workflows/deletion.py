@@ -4,13 +4,18 @@
 folder, age, owner) and decides for each: ``quarantine`` or ``delete``, ``keep`` (a keep
 mark such as legal hold or arkivlova, which every later plan respects), ``refuse`` (the
 file changed since it was scanned: what we would delete is not what was reviewed),
-``manual`` (inside a mailbox file, an archive, or on a remote source) or ``gone``.
+``manual`` (inside a mailbox file, an archive, or on a remote source that cannot
+delete, or may not: the reason says which) or ``gone``.
 
 ``execute`` recomputes the plan, checks each file's stamp again right before acting,
 moves it to a quarantine folder (kept for a retention period, then purged) or deletes
 it, and appends one record per decision to an append-only, hash-chained audit log
 (who, when, what, content SHA-256, reason). Maildir messages are single files and can
-be deleted one by one; mbox/PST/IMAP messages need the mail program.
+be deleted one by one; mbox/PST/IMAP messages need the mail program. A remote source
+that can delete its own items (``Source.can_delete``: Microsoft 365 moves a message to
+Deleted Items, a file to the recycle bin) does so when it says it may
+(``Source.deletion_refused``), after checking the item is still the scanned version;
+the service keeps it recoverable, so the plan's quarantine folder is not used.
 """
 
 from __future__ import annotations
@@ -24,7 +29,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import pluggy
+
+from pvscan.engine.manager import make_plugin_manager
+from pvscan.interfaces import Source
 from pvscan.inventory import Inventory, now_iso, path_key
+from pvscan.model import ChangedSinceScan, Unscannable
 from pvscan.util.htmlpage import esc, page
 from pvscan.util.i18n import t
 from pvscan.util.paths import create_private, data_dir, open_private
@@ -131,7 +141,15 @@ def is_maildir_message(path: str) -> bool:
     )
 
 
-def plan(db_path: str, sel: Selection, mode: str = "quarantine") -> Plan:
+def _sources(pm: pluggy.PluginManager | None) -> dict[str, Source]:
+    """The source plugins by name (they know how to delete their own remote items)."""
+    pm = pm or make_plugin_manager()
+    return {s.name: s for group in pm.hook.pvscan_sources() for s in group or ()}
+
+
+def plan(
+    db_path: str, sel: Selection, mode: str = "quarantine", pm: pluggy.PluginManager | None = None
+) -> Plan:
     """Decide for every selected item what ``execute`` would do, and why."""
     if sel.empty():
         raise ValueError("select by person (--fnr/--kontonummer) or by at least one filter")
@@ -158,6 +176,7 @@ def plan(db_path: str, sel: Selection, mode: str = "quarantine") -> Plan:
         )
         folder = os.path.abspath(sel.folder) if sel.folder and "://" not in sel.folder else sel.folder
         entries = []
+        sources = _sources(pm)
 
         for r in inv.live_items():
             if ids is not None and r["id"] not in ids:
@@ -197,7 +216,16 @@ def plan(db_path: str, sel: Selection, mode: str = "quarantine") -> Plan:
             if kept or review == "kept":
                 e.action, e.reason = "keep", kept or why
             elif r["source"] != "local":
-                e.action, e.reason = "manual", f"remote:{r['source']}"
+                src = sources.get(r["source"])
+                refused = src.deletion_refused(path) if src is not None and src.can_delete else None
+                if refused is None:
+                    e.action, e.reason = "manual", f"remote:{r['source']}"
+                elif refused:
+                    e.action, e.reason = "manual", f"notpermitted:{r['source']}: {refused}"
+                elif r["kind"] in ARCHIVE_KINDS and in_inner:
+                    e.action, e.reason = "manual", f"archive:{r['kind']}"
+                else:
+                    e.reason = f"service:{r['source']}"
             elif r["kind"] in MAILBOX_KINDS:
                 e.action, e.reason = "manual", f"mailbox:{r['kind']}"
             elif r["kind"] in ARCHIVE_KINDS and in_inner:
@@ -229,6 +257,11 @@ def reason_text(e: PlanEntry, lang: str) -> str:
         return t("wf.del.why.archive", lang, kind=arg)
     if kind == "remote":
         return t("wf.del.why.remote", lang, source=arg)
+    if kind == "notpermitted":
+        source, _, why = arg.partition(": ")
+        return t("wf.del.why.notpermitted", lang, source=source, why=why)
+    if kind == "service":
+        return t("wf.del.why.service", lang, source=arg)
     return e.reason
 
 
@@ -331,14 +364,20 @@ def execute(
     quarantine: str | None = None,
     retention_days: int = 30,
     case: str = "",
+    user: str | None = None,
+    pm: pluggy.PluginManager | None = None,
 ) -> Plan:
     """Carry out ``p``. Every entry gets an audit record; only ``quarantine``/``delete``
-    entries whose file is unchanged right now are acted on (others become ``refuse``)."""
+    entries whose file is unchanged right now are acted on (others become ``refuse``).
+    ``user`` is who asked (the web app's signed-in person; default: the OS user).
+    Items on a source that deletes its own (``reason`` ``service:…``) are handed to
+    it; it checks their stamp and refuses a changed one."""
     audit_log = audit_log or default_audit_log()
-    user, host = current_user(), socket.gethostname()
+    user, host = user or current_user(), socket.gethostname()
     qdir = None
     manifest: list[dict[str, Any]] = []
-    if p.mode == "quarantine" and any(e.action in REMOVE for e in p.entries):
+    sources = _sources(pm) if any(e.reason.startswith("service:") for e in p.entries) else {}
+    if p.mode == "quarantine" and any(e.action in REMOVE and e.source == "local" for e in p.entries):
         qdir = os.path.join(quarantine or default_quarantine(), p.id)
         os.makedirs(qdir, mode=0o700, exist_ok=True)
     expires = (datetime.now() + timedelta(days=retention_days)).strftime("%Y-%m-%d")
@@ -355,7 +394,9 @@ def execute(
                 "action": e.action,
                 "reason": e.reason,
             }
-            if e.action in REMOVE:
+            if e.action in REMOVE and e.reason.startswith("service:"):
+                _remote_delete(inv, sources.get(e.source), e, rec, p.id, case, user)
+            elif e.action in REMOVE:
                 stamp = _stamp(e.path)
                 if stamp is None or stamp[:2] != (e.size, e.mtime_ns):
                     e.action, e.reason = "refuse", "changed" if stamp else "missing"
@@ -387,6 +428,36 @@ def execute(
         with open_private(os.path.join(qdir, "manifest.json"), "w", encoding="utf-8") as fh:
             json.dump({"plan": p.id, "expires": expires, "items": manifest}, fh, ensure_ascii=False, indent=1)
     return p
+
+
+def _remote_delete(
+    inv: Inventory,
+    src: Source | None,
+    e: PlanEntry,
+    rec: dict[str, Any],
+    plan_id: str,
+    case: str,
+    user: str,
+) -> None:
+    """Let the item's own source remove it (recoverably, on the service), and record
+    what it said or why it refused."""
+    try:
+        if src is None or not src.can_delete:
+            raise PermissionError(f"no source plugin {e.source!r} that can delete")
+        note = src.delete(e.path, e.file_id)
+    except ChangedSinceScan:
+        e.action, e.reason = "refuse", "changed"
+    except FileNotFoundError:
+        e.action, e.reason = "gone", "missing"
+    except PermissionError as exc:
+        e.action, e.reason = "refuse", f"notpermitted:{e.source}: {exc}"
+    except (OSError, Unscannable) as exc:
+        e.action, e.reason = "refuse", f"error: {exc}"[:300]
+    else:
+        rec["service"] = note
+        set_status(inv, e.path, "deleted", f"plan {plan_id}" + (f", {case}" if case else ""), user=user)
+        return
+    rec.update(action=e.action, reason=e.reason)
 
 
 def purge_quarantine(
@@ -424,3 +495,72 @@ def purge_quarantine(
                 )
         shutil.rmtree(os.path.join(qroot, batch))
     return purged
+
+
+def quarantined(quarantine: str | None = None) -> list[dict[str, Any]]:
+    """Every file waiting in quarantine: ``original``, ``stored``, ``expires``, ``plan``."""
+    qroot = quarantine or default_quarantine()
+    out: list[dict[str, Any]] = []
+    if not os.path.isdir(qroot):
+        return out
+    for batch in sorted(os.listdir(qroot)):
+        mpath = os.path.join(qroot, batch, "manifest.json")
+        if not os.path.exists(mpath):
+            continue
+        with open(mpath, encoding="utf-8") as fh:
+            m = json.load(fh)
+        out += [
+            {**it, "plan": m["plan"], "expires": it.get("expires", m["expires"])}
+            for it in m["items"]
+            if os.path.exists(it["stored"])
+        ]
+    return out
+
+
+def restore(
+    db_path: str,
+    original: str,
+    quarantine: str | None = None,
+    audit_log: str | None = None,
+    user: str | None = None,
+) -> bool:
+    """Move a quarantined file back to where it was (within the retention period), set
+    its review status back to open and log it like the deletion. False when the file is
+    not in quarantine; refuses (``FileExistsError``) to overwrite a file put there since."""
+    qroot = quarantine or default_quarantine()
+    audit_log = audit_log or default_audit_log()
+    user = user or current_user()
+    original = os.path.abspath(original) if "://" not in original else original
+    for batch in sorted(os.listdir(qroot)) if os.path.isdir(qroot) else []:
+        mpath = os.path.join(qroot, batch, "manifest.json")
+        if not os.path.exists(mpath):
+            continue
+        with open(mpath, encoding="utf-8") as fh:
+            m = json.load(fh)
+        for it in m["items"]:
+            if it["original"] != original or not os.path.exists(it["stored"]):
+                continue
+            if os.path.exists(original):
+                raise FileExistsError(original)
+            os.makedirs(os.path.dirname(original), exist_ok=True)
+            shutil.move(it["stored"], original)
+            m["items"] = [x for x in m["items"] if x is not it]
+            with open_private(mpath, "w", encoding="utf-8") as fh:
+                json.dump(m, fh, ensure_ascii=False, indent=1)
+            append_audit(
+                audit_log,
+                {
+                    "time": now_iso(),
+                    "user": user,
+                    "host": socket.gethostname(),
+                    "plan": m["plan"],
+                    "path": original,
+                    "sha256": it["sha256"],
+                    "action": "restore",
+                    "reason": "restored from quarantine",
+                },
+            )
+            with Inventory(db_path) as inv:
+                set_status(inv, original, "open", "restored", user=user)
+            return True
+    return False

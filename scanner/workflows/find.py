@@ -8,25 +8,82 @@ were read as a kontonummer (and the other way round).
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pvscan.identity import masking
+from pvscan.identity.search import (
+    SearchKey,
+    parse_account,
+    parse_birth,
+    parse_email,
+    parse_name,
+    parse_person_number,
+    parse_phone,
+)
 from pvscan.inventory import Inventory
+from pvscan.util.i18n import t
 
 
 def normalise_identifier(text: str) -> str:
     """Digits of a number as typed: ``010190 12345``, ``1234.56.78903``, an IBAN
-    ``NO93 8601 1117 947`` (its 11-digit account), a 10-digit fnr that lost its zero."""
-    t = text.strip().replace(" ", "").replace("\u00a0", "").upper()
-    if t.startswith("NO") and len(t) >= 15:
-        t = t[4:]
-    digits = "".join(c for c in t if c.isdigit())
-    if len(digits) == 10:
-        digits = "0" + digits
-    if len(digits) != 11:
-        raise ValueError(f"not an 11-digit number: {text!r}")
-    return digits
+    ``NO93 8601 1117 947`` (its 11-digit account), a 10-digit fnr that lost its zero.
+
+    Checked: a number that is neither a valid fødselsnummer/D-nummer nor a valid
+    kontonummer raises ``ValueError`` with the fødselsnummer's reason (what a
+    caseworker most often types)."""
+    return as_key(text).values[0]
+
+
+def as_key(value: str | SearchKey) -> SearchKey:
+    """A typed number of unknown kind as a :class:`SearchKey`: a person number when it
+    is one, else a kontonummer/IBAN, else the person number's error."""
+    if isinstance(value, SearchKey):
+        return value
+    try:
+        return parse_person_number(value)
+    except ValueError as exc:
+        try:
+            return parse_account(value)
+        except ValueError:
+            raise exc from None
+
+
+def parse_keys(
+    fnr: Iterable[str] = (),
+    accounts: Iterable[str] = (),
+    names: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    birth: str | None = None,
+    lang: str | None = None,
+) -> list[SearchKey]:
+    """Every search key a caseworker typed, parsed; the first bad one raises
+    ``ValueError`` saying what is wrong (nothing has been searched or written yet).
+    A date of birth belongs to the names; a fødselsnummer's date counts too."""
+    born: _dt.date | None = parse_birth(birth, lang) if birth else None
+    keys = [parse_person_number(x, lang) for x in fnr]
+    keys += [parse_account(x, lang) for x in accounts]
+    keys += [parse_email(x, lang) for x in emails]
+    keys += [parse_phone(x, lang) for x in phones]
+    name_list = list(names)
+    if born and not name_list:
+        raise ValueError(t("key.birth_alone", lang))
+    keys += [parse_name(x, born, lang) for x in name_list]
+    if not keys:
+        raise ValueError(t("key.none", lang))
+    return keys
+
+
+def key_hashes(keys: Sequence[str | SearchKey]) -> dict[str, SearchKey]:
+    """keyed hash -> the key it comes from, for every value of every key."""
+    out: dict[str, SearchKey] = {}
+    for k in map(as_key, keys):
+        for v in k.values:
+            out.setdefault(masking.keyed_hash(v), k)
+    return out
 
 
 @dataclass
@@ -40,6 +97,8 @@ class Hit:
     owner: str
     mtime_ns: int
     kind: str
+    #: The kind of search key that found it (fnr, kontonummer, epost, telefon, navn).
+    found_by: str = ""
 
     def as_record(self) -> dict[str, Any]:
         rec: dict[str, Any] = {"file": self.file}
@@ -52,20 +111,19 @@ class Hit:
                 "location": self.location,
                 "confidence": self.confidence,
                 "owner": self.owner,
+                "found_by": self.found_by,
             }
         )
         return rec
 
 
-def find(db: str, numbers: list[str]) -> list[Hit]:
-    """Every current item holding any of ``numbers`` (fødselsnummer, D-nummer,
-    kontonummer, in any common formatting)."""
-    hashes = []
-    for n in numbers:
-        value = normalise_identifier(n)
-        hashes.append(masking.keyed_hash(value))
+def find(db: str, keys: Sequence[str | SearchKey]) -> list[Hit]:
+    """Every current item holding any of ``keys``: parsed :class:`SearchKey` objects,
+    or numbers as typed (fødselsnummer, D-nummer, kontonummer, in any common
+    formatting)."""
+    wanted = key_hashes(keys)
     with Inventory(db, readonly=True) as inv:
-        rows = inv.find_by_hash(hashes)
+        rows = inv.find_by_hash(sorted(wanted))
     return [
         Hit(
             r["display"],
@@ -77,6 +135,7 @@ def find(db: str, numbers: list[str]) -> list[Hit]:
             r["owner"] or "",
             r["mtime_ns"] or 0,
             r["kind"] or "",
+            wanted[r["hash"]].kind,
         )
         for r in rows
     ]

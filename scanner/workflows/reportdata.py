@@ -121,12 +121,14 @@ def build(
     roots: list[str] | None = None,
     lang: str = "nb",
     only_findings: bool = True,
+    item_ids: set[int] | None = None,
 ) -> ReportData:
     """Read the inventory at ``db_path`` into a :class:`ReportData`.
 
     ``owner`` keeps items belonging to that user (home folder/mailbox user or file
     owner), ``status`` keeps findings with that review status, ``roots`` keeps items
-    under those scanned roots (a prefix match, so a sub-folder works too).
+    under those scanned roots (a prefix match, so a sub-folder works too), ``item_ids``
+    keeps only those items (the web app passes a person's routed items).
     """
     with Inventory(db_path, readonly=True) as inv:
         marks = inv.review_marks()
@@ -139,15 +141,30 @@ def build(
         if last_id is not None and has_history:
             new_ids = inv.changed_item_ids(last_id)
         findings: dict[int, list[Any]] = defaultdict(list)
-        for r in inv.all_findings():
-            findings[r["item_id"]].append(r)
+        if item_ids is None:
+            for r in inv.all_findings():
+                findings[r["item_id"]].append(r)
+            live = inv.live_items()
+        else:
+            # One person's items (the web app's checklist): read only those, not the
+            # whole inventory.
+            for i in sorted(item_ids):
+                findings[i] = inv.findings_for(i)
+            rows = [inv.item_row(i) for i in sorted(item_ids)]
+            live = iter(
+                sorted(
+                    (r for r in rows if r is not None and r["status"] != "gone"), key=lambda r: r["display"]
+                )
+            )
         now = time.time()
         items: list[ItemEntry] = []
-        for r in inv.live_items():
+        for r in live:
             display, root = r["display"], r["root"]
             if roots and not any(
                 display.startswith(x.rstrip("/") + "/") or display == x or root == x for x in roots
             ):
+                continue
+            if item_ids is not None and r["id"] not in item_ids:
                 continue
             own = owner_of(display, root, r["owner"])
             if owner and own != owner:
@@ -278,6 +295,13 @@ def _coverage(inv: Inventory, scans: list[dict[str, Any]], roots: list[str] | No
             {"file": r["display"], "reason": r["reason"], "category": r["reason"].split(":", 1)[0]}
             for r in inv.walk_errors(s["id"])
         ]
+        not_documents = inv.skipped_under(scan_roots)
+        by_kind: Counter[str] = Counter((r["reason"] or "").split(":", 1)[0] for r in not_documents)
+        media = [
+            {"file": r["display"], "reason": r["reason"] or ""}
+            for r in not_documents
+            if (r["reason"] or "").startswith("media:")
+        ]
         cats: Counter[str] = Counter(x["category"] for x in skipped + parts + walk)
         out.append(
             {
@@ -293,6 +317,8 @@ def _coverage(inv: Inventory, scans: list[dict[str, Any]], roots: list[str] | No
                 "skipped": skipped,
                 "partly_read": parts,
                 "walk_errors": walk,
+                "not_documents": {"program": by_kind.get("program", 0), "media": by_kind.get("media", 0)},
+                "media": media,
                 "by_reason": dict(cats.most_common()),
                 "plugins": json.loads(s["plugins"] or "[]"),
             }

@@ -10,6 +10,8 @@ decision about the whole item). Statuses:
 ``deleted``         deleted or moved to quarantine by ``pvscan delete``
 ``archived``        moved to the case archive (a structured system)
 ``kept``            kept on purpose, with a reason (legal hold, arkivlova)
+``edited``          the personal data was removed from the file (the file stays)
+``obsolete``        no longer relevant (e.g. the case is closed elsewhere)
 
 An exception is a (hash, path) pair, or (hash, NULL) for "this value everywhere";
 :meth:`Inventory.apply_exceptions` drops matching rows before they are stored.
@@ -25,8 +27,8 @@ from pvscan.identity import masking
 from pvscan.inventory import Inventory, now_iso, path_key
 from pvscan.workflows.find import normalise_identifier
 
-STATUSES = ("open", "false_positive", "deleted", "archived", "kept")
-HANDLED = ("false_positive", "deleted", "archived", "kept")
+STATUSES = ("open", "false_positive", "deleted", "archived", "kept", "edited", "obsolete")
+HANDLED = ("false_positive", "deleted", "archived", "kept", "edited", "obsolete")
 
 
 def current_user() -> str:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from servers.common import (
@@ -105,9 +106,6 @@ class PgServer:
         self.start()
 
     def create_database(self, name: str) -> str:
-        # Deferred: psycopg is the backend's own dependency; the fixture only needs it here.
-        import psycopg
-
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')

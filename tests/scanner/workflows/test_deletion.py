@@ -3,6 +3,7 @@ refused; keep marks (legal hold) survive later plans; Maildir messages one by on
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -10,7 +11,11 @@ import random
 import pytest
 from click.testing import CliRunner
 
+from pvscan import hookimpl
 from pvscan.cli import main
+from pvscan.engine.manager import make_plugin_manager
+from pvscan.interfaces import Source
+from pvscan.model import ChangedSinceScan, ItemRef
 from pvscan.scan import scan
 from pvscan.testing import make_fnr
 from pvscan.workflows import deletion
@@ -137,3 +142,62 @@ def test_cli_plan_then_execute(env):
     assert len(deletion.read_audit_log(str(tmp / "a.jsonl"))) == 1
     r = run(main, ["delete", "--db", db])
     assert r.exit_code == 2
+
+
+class _DeletingSource(Source):
+    """A remote source that removes its own items (as Microsoft 365 does), with a switch
+    for the organisation's permission and one item that changed since the scan."""
+
+    name, version, schemes, can_delete = "memdel", "1", ("memdel",), True
+
+    def __init__(self) -> None:
+        self.files = {"memdel://box/a.txt": f"fnr {A}".encode(), "memdel://box/b.txt": f"fnr {A}!".encode()}
+        self.allowed = False
+        self.removed: list[str] = []
+
+    def walk(self, root, settings):
+        for url, data in sorted(self.files.items()):
+            yield ItemRef(self.name, url, url, len(data), 1, f"v{len(data)}")
+
+    def open(self, ref, settings):
+        return io.BytesIO(self.files[ref.url])
+
+    def deletion_refused(self, url):
+        return "" if self.allowed else "not enabled here"
+
+    def delete(self, url, file_id):
+        if url.endswith("b.txt"):
+            raise ChangedSinceScan("changed")
+        self.removed.append(url)
+        return "moved to the bin"
+
+
+def test_a_source_that_deletes_its_own_items_does_so_only_when_permitted(tmp_path, monkeypatch):
+    monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
+    src = _DeletingSource()
+
+    class Plugin:
+        @hookimpl
+        def pvscan_sources(self):
+            return [src]
+
+    pm = make_plugin_manager(extra=[Plugin()])
+    db = str(tmp_path / "inv.sqlite")
+    scan(["memdel://box"], db, workers=0, pm=pm)
+    sel = deletion.Selection(hashes=hashes_for([A]))
+    p = deletion.plan(db, sel, pm=pm)
+    assert [(e.action, deletion.reason_text(e, "en")) for e in p.entries] == [
+        ("manual", "on memdel, where deletion is not permitted: not enabled here")
+    ] * 2
+    deletion.execute(db, p, str(tmp_path / "log.jsonl"), str(tmp_path / "q"), pm=pm)
+    assert src.removed == [] and not (tmp_path / "q").exists()
+    src.allowed = True
+    p = deletion.plan(db, sel, pm=pm)
+    assert [e.action for e in p.entries] == ["quarantine"] * 2
+    deletion.execute(db, p, str(tmp_path / "log.jsonl"), str(tmp_path / "q"), pm=pm)
+    assert src.removed == ["memdel://box/a.txt"] and not (tmp_path / "q").exists()
+    records = deletion.read_audit_log(str(tmp_path / "log.jsonl"))[-2:]
+    assert [(r["path"], r["action"], r.get("service", r["reason"])) for r in records] == [
+        ("memdel://box/a.txt", "quarantine", "moved to the bin"),
+        ("memdel://box/b.txt", "refuse", "changed"),
+    ]

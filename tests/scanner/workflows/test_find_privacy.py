@@ -83,10 +83,11 @@ def test_reveal_stores_and_outputs_raw_values(corpus, tmp_path):
 
 
 def test_find_usage_errors(tmp_path):
-    res = CliRunner().invoke(main, ["find", "--db", str(tmp_path / "x.sqlite")])
+    env = {"PVSCAN_LANG": "en"}
+    res = CliRunner().invoke(main, ["find", "--db", str(tmp_path / "x.sqlite")], env=env)
     assert res.exit_code == 2 and "at least one" in res.output
-    res = CliRunner().invoke(main, ["find", "--fnr", "123", "--db", str(tmp_path / "x.sqlite")])
-    assert res.exit_code == 2 and "11-digit" in res.output
+    res = CliRunner().invoke(main, ["find", "--fnr", "123", "--db", str(tmp_path / "x.sqlite")], env=env)
+    assert res.exit_code == 2 and "3 digits, not 11" in res.output
 
 
 def test_every_command_has_help():

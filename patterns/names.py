@@ -1,0 +1,411 @@
+"""Person names in Norwegian text, so an access request finds the letters and e-mails
+that name a citizen without any number ("Hei, gjeld Kari Nordmann …").
+
+No model is loaded: a name is a run of capitalised words whose first word is a known
+first name (SSB's most frequent first names, ``data/navn_fornavn.txt``) and whose last
+word can be a surname, or any such run where the text says a name follows: a label
+(*Navn:*, *Namn:*, *Gjelder:*, *Pasient:*), a salutation (*Hei*, *Kjære*), a title
+(*fru*, *dr.*), or a table column headed *Navn*. Norwegian writes common nouns in lower
+case, so two capitalised words starting with a first name are rarely anything else.
+Also read: "Etternavn, Fornavn" after a label or alone in a cell or line, separate
+*Fornavn:* / *Etternavn:* fields, possessives (*Kari Nordmanns søknad*), hyphenated
+and double names, names in capitals on forms.
+
+The finding's value is the normalised full name (:func:`pvscan.identity.search.normalise_name`),
+which the inventory keeps only as a keyed hash and a masked form (``K*** N*******``);
+the search side builds the same normal form from what the caseworker types. What
+stands on the name's line (a birth date, an e-mail address, a phone number) goes into
+the finding's ``variant`` (see :data:`LINKED`), so an access request can tell a
+namesake's register row or mail header from the requester's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+import regex
+
+from pvscan.identity.masking import LINKED_PREFIX
+from pvscan.identity.numbers import classify_fnr, mod11_ok
+from pvscan.identity.search import normalise_name
+from pvscan.interfaces import Detector, DocState
+from pvscan.model import Finding, Segment
+
+#: A capitalised word: a name part, possibly hyphenated (Anne-Lise, Berg-Hansen), or
+#: an O'Neill. All-capital words are taken too (forms), and judged more strictly. An
+#: initial with a full stop is not a word of its own (``_RUN`` steps over it).
+_WORD = regex.compile(r"\p{Lu}(?!\.)[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*")
+
+#: Two or more capitalised words in a row on one line, with only spaces or a middle
+#: initial ("Inge D. Hanssen") between them (what ``_runs`` looks at): one regex finds
+#: them, so the many single capitalised words of a text cost no Python call each.
+_RUN = regex.compile(
+    r"\p{Lu}(?!\.)[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*"
+    r"(?:[ \u00a0]{1,2}(?:\p{Lu}\.[ \u00a0]{1,2})?\p{Lu}(?!\.)[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*)+"
+)
+
+#: Labels after which a name follows (bokmål, nynorsk, English; forms and letters).
+_LABELS = (
+    "navn fullt navn fullstendig navn namn fullt namn heile namnet gjelder gjeld vedr vedrørende vedkommande "
+    "pasient pasientens navn elev elevens navn elevens namn eleven barn barnets navn barnet sitt namn "
+    "søker søkjar søkers navn bruker brukar brukers navn tjenestemottaker tenestemottakar klient "
+    "arbeidstaker arbeidstakar ansatt tilsett medarbeider medarbeidar den registrerte registrert "
+    "foresatt føresett foreldre mor far verge kontaktperson pårørende pårørande saksbehandler "
+    "sakshandsamar mottaker mottakar avsender avsendar innsender fra frå til kopi cc from to "
+    "fastlege lege behandler behandlar leder leiar name patient employee applicant signatur underskrift"
+)
+_LABEL_WORDS = sorted({w for w in _LABELS.split()}, key=len, reverse=True)
+#: A label ends with a colon (or a dash) just before the name.
+_LABEL_BEFORE = regex.compile(
+    r"(?i)(?:^|[^\p{L}])(?:" + "|".join(regex.escape(w) for w in _LABEL_WORDS) + r")\s*[:\-–]\s*$"
+)
+#: A salutation or title right before the name (no colon).
+_SALUTE_BEFORE = regex.compile(
+    r"(?i)(?:^|[^\p{L}])(?:hei|hallo|heisann|kjære|dear|hi|hello|god morgen|god dag|"
+    r"fru|frue|herr|frk|frøken|dr\.?|doktor|advokat|lege|fastlege|sjukepleiar|sykepleier|"
+    r"mrs?\.?|ms\.?|att\.?|attn\.?|v/|c/o)\s*,?\s*$"
+)
+#: Salutations and titles written with a capital inside a run of capitalised words.
+_SALUTE_WORDS = frozenset(
+    "hei hallo heisann kjære dear hi hello fru frue herr frk frøken dr doktor advokat".split()
+)
+#: Column headers that say a cell is a person's full name.
+_NAME_HEADER = regex.compile(
+    r"(?i)^\s*(?:(?:fullt|fullstendig)\s+)?(?:navn|namn|name|pasient|elev|søker|søkjar|"
+    r"ansatt|tilsett|arbeidstaker|arbeidstakar|bruker|brukar|klient|mottaker|mottakar)\s*$"
+)
+_FIRST_HEADER = regex.compile(r"(?i)^\s*(?:fornavn|førenamn|fornamn|first\s*name)\s*$")
+_LAST_HEADER = regex.compile(r"(?i)^\s*(?:etternavn|etternamn|slektsnavn|slektsnamn|surname|last\s*name)\s*$")
+_FIELD = regex.compile(
+    r"(?i)(?<![\p{L}])(fornavn|førenamn|fornamn|etternavn|etternamn|slektsnavn)\s*:\s*"
+    r"(\p{Lu}[\p{L}'’\-]*(?:[ \u00a0]\p{Lu}[\p{L}'’\-]*){0,2})"
+)
+#: "Nordmann, Kari" at the start of a line or cell, or after a label, and alone there.
+_COMMA_FORM = regex.compile(
+    r"(?:^|(?<=[\n\t|;:]\s{0,3}))(\p{Lu}[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)?(?:[ \u00a0]\p{Lu}[\p{L}'’]*)?),[ \u00a0]"
+    r"(\p{Lu}[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)?(?:[ \u00a0]\p{Lu}[\p{L}'’]*)?)"
+    r"(?=[ \u00a0]*(?:$|[\n\t|;(]|\d))",
+    regex.M,
+)
+#: Words that end a street name, not a person's possessive ("Olav Kyrres gate").
+_STREET = regex.compile(
+    r"[ \u00a0](?:gate|gata|gaten|veg|vei|vegen|veien|plass|allé|alle|torg|bakke|terrasse)\b"
+)
+#: Ends common to Norwegian surnames (patronymics, farm names): a capitalised word with
+#: one of them after a first name is very likely a surname.
+_SURNAME_END = regex.compile(
+    r"(?i)(?:sen|son|ssen|stad|rud|dal|dahl|vik|nes|ness|land|berg|heim|haug|bakken|lie|li|by|seth|set|"
+    r"voll|vold|gård|gaard|strand|moen|øy|eng|aas|ås|holm|lund|mann|mo|bø|rød|vold|hagen|sæter|seter|bekk|"
+    r"fjell|skog|sund|næs|myr|myhre|tveit|tveit|hus|huus|ø|åsen|aasen|ås|lien|nesse|ova|ić|ic|ov|ova|ez)$"
+)
+#: Capitalised words that are not surnames although they follow a first name often
+#: enough: organisations, places, institutions, months and days (bokmål, nynorsk, English).
+_NOT_SURNAME = frozenset(
+    """kommune kommunes fylkeskommune fylke skole skule barnehage barnehagen sykehus sjukehus sykehjem
+    sjukeheim senter senteret sentrum legekontor helsestasjon as asa sa ans da ba norge noreg oslo bergen
+    trondheim stavanger tromsø hotell kirke kyrkje menighet bank sparebank universitet universitetet
+    høgskole høgskule street road avenue university hospital inc ltd group prize award cup festival center
+    centre gate vei veg allé plass torg brygge stadion arena park parken januar februar mars april mai juni
+    juli august september oktober november desember january february march june july october december
+    mandag tirsdag onsdag torsdag fredag lørdag søndag måndag tysdag laurdag sundag monday tuesday wednesday
+    thursday friday saturday sunday nav hr it ikt pdf og i på av for med til fra frå the and of in
+    mayen""".split()
+)
+#: Words that may start a sentence or heading but are not names (kept out of label-led runs).
+_NOT_NAME_START = frozenset(
+    """det den de dei dette denne hei kjære vi eg jeg du vedlagt med mvh hilsen""".split()
+)
+
+
+def _load(name: str) -> frozenset[str]:
+    text = resources.files("pvscan.patterns").joinpath(f"data/{name}").read_text("utf-8")
+    words: set[str] = set()
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        words.update(w.lower() for w in line.split())
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, surnames), lower-case; read once per process from the package data."""
+    return _load("navn_fornavn.txt"), _load("navn_etternavn.txt")
+
+
+#: Surnames made from a father's name: hardly ever anything but a surname.
+_PATRONYMIC = regex.compile(r"(?:sen|son|ssen|sson|dottir|datter)s?$")
+#: The text before a word ends in a lower-case word: the word is not a sentence start.
+_LOWER_BEFORE = regex.compile(r"\p{Ll}[\p{L}]*[ \u00a0]{1,2}$")
+
+
+def _after_word(text: str, pos: int) -> bool:
+    return _LOWER_BEFORE.search(text, max(0, pos - 40), pos) is not None
+
+
+#: A name's ``variant`` lists what stands on its line (a table row is one line): the
+#: birth date of a person number or a labelled date of birth (``f=DDMMYY``), e-mail
+#: addresses (``e=…``), phone numbers (``t=…``) and account numbers (``k=…``). That line is about the person with
+#: those details, so an access request can tell the requester's row of a register or
+#: address line of an e-mail from a namesake's. The inventory keeps the e-mail, phone
+#: and account only as short keyed hashes (:func:`pvscan.identity.masking.protect_links`);
+#: the birth date is what a masked fødselsnummer (``010190*****``) already shows.
+LINKED = LINKED_PREFIX
+_EMAIL = regex.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_PHONE = regex.compile(
+    r"(?<![\d+][ \u00a0]?|\d)(?:(?:\+|00)47[ \u00a0]?)?[2-9]\d(?:[ \u00a0]?\d){6}(?![ \u00a0]?\d)"
+)
+_ACCOUNT = regex.compile(r"(?<![\d.])\d{4}(?:([. ])\d{2}\1|\d{2})\d{5}(?![\d.])")
+_PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0\-–]?\d{5}(?!\d)")
+#: A Norwegian IBAN (``NO93 8601 1117 947``): its last 11 digits are the account.
+_IBAN = regex.compile(r"(?i)(?<![\p{L}\d])NO\d{2}(?:[ \u00a0]?\d){11}(?!\d)")
+_BIRTH_WORD = r"(?:født|fødd|f\.|fødselsdato|fødedato|f\.\s?dato|fdato|født\s+den|fødd\s+den|born|dob|date\s+of\s+birth)"
+_DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"
+_LABELLED_DATE = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"\s*:?\s*" + _DATE + r"(?!\d)")
+_DATE_CELL = regex.compile(r"^\s*" + _DATE + r"\s*$")
+_BIRTH_HEADER = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"(?!\p{L})|fødselsdato|fødd|født")
+
+
+def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | None:
+    """``ved:f=…,e=…,t=…`` for what stands on the name's line, or None."""
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    hi = hi if hi >= 0 else len(text)
+    parts: set[str] = set()
+    born = birth_beside(text, start, end, context, lo, hi)
+    if born:
+        parts.add(f"f={born}")
+    if "@" in text[lo:hi]:
+        parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
+    for m in _ACCOUNT.finditer(text, lo, hi):
+        digits = m.group().replace(".", "").replace(" ", "")
+        # Grouped 4.2.5 it is an account; 11 bare digits that make a person number
+        # are taken as one (above).
+        if mod11_ok(digits) and (len(m.group()) > 11 or classify_fnr(digits) is None):
+            parts.add(f"k={digits}")
+    for m in _IBAN.finditer(text, lo, hi):
+        digits = regex.sub(r"\D", "", m.group())[-11:]
+        if mod11_ok(digits):
+            parts.add(f"k={digits}")
+    for m in _PHONE.finditer(text, lo, hi):
+        digits = "".join(c for c in m.group() if c.isdigit())
+        if len(digits) > 8:
+            digits = digits[-8:]
+        parts.add(f"t={digits}")
+    return LINKED + ",".join(sorted(parts)) if parts else None
+
+
+#: An address written right after a name: ``Kari Nordmann <kari@example.no>``.
+_OWN_ADDRESS = regex.compile(r"[ \u00a0]*[<(\[]\s*(?:mailto:)?([\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})")
+
+
+def _shared_contacts_dropped(text: str, found: list[Finding]) -> list[Finding]:
+    """On a line with several names (a class list's child and parent, a mail header
+    with many recipients) an e-mail address or phone number belongs to one of them,
+    not to each: keep the birth date (the one nearest after each name) and an address
+    written right after the name (``Kari Nordmann <kari@example.no>``)."""
+    lines: dict[int, int] = {}
+    for f in found:
+        lo = text.rfind("\n", 0, f.start) + 1
+        lines[lo] = lines.get(lo, 0) + 1
+    for f in found:
+        if f.variant and lines[text.rfind("\n", 0, f.start) + 1] > 1:
+            kept = [p for p in f.variant[len(LINKED) :].split(",") if p.startswith("f=")]
+            own = _OWN_ADDRESS.match(text, f.end)
+            if own:
+                kept.append(f"e={own.group(1).lower()}")
+            f.variant = LINKED + ",".join(kept) if kept else None
+    return found
+
+
+def birth_beside(text: str, start: int, end: int, context: str, lo: int, hi: int) -> str | None:
+    """DDMMYY of the person number or labelled date of birth on the name's line
+    ``text[lo:hi]`` (a date under a *Fødd*/*Fødselsdato* column counts), the one nearest
+    after the name first; None when the line has neither."""
+    found: list[tuple[int, str]] = []
+    for m in _PERSON_NUMBER.finditer(text, lo, hi):
+        info = classify_fnr(regex.sub(r"\D", "", m.group()))
+        if info is not None and info.birth is not None:
+            found.append((m.start(), info.birth.strftime("%d%m%y")))
+    for m in _LABELLED_DATE.finditer(text, lo, hi):
+        found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
+    if not found and context and " | " in context:
+        heads, cells = context.split(" | "), text[lo:hi].split(" | ")
+        if len(heads) == len(cells):
+            for head, cell in zip(heads, cells, strict=True):
+                d = _DATE_CELL.match(cell)
+                if d and _BIRTH_HEADER.search(head):
+                    found.append((lo, f"{int(d.group(1)):02d}{int(d.group(2)):02d}{d.group(3)[2:]}"))
+    if not found:
+        return None
+    after = [f for f in found if f[0] >= end]
+    return min(after)[1] if after else max(found)[1]
+
+
+def _is_first(word: str, first: frozenset[str]) -> bool:
+    w = word.lower().replace("’", "'")
+    return w in first or ("-" in w and all(p in first for p in w.split("-")))
+
+
+def _strip_possessive(word: str, surnames: frozenset[str], text_after: str) -> str | None:
+    """The surname without a genitive -s (*Nordmanns søknad*), the word itself, or
+    None when the run is a street name (*Olav Kyrres gate*)."""
+    w = word.lower()
+    if not w.endswith("s") or w in surnames or len(w) < 4:
+        return word
+    if _STREET.match(text_after):
+        return None
+    stem = word[:-1]
+    if stem.lower() in surnames or _SURNAME_END.search(stem):
+        return stem
+    return word
+
+
+class NameDetector(Detector):
+    """Full person names (first name and surname) in running text, forms and tables."""
+
+    id = "no_names"
+    version = "1"
+    types = ("navn",)
+    description = {
+        "nb": "Personnavn (fornavn og etternavn) ut fra SSBs navnelister, stor forbokstav og ledetekster som Navn:, Gjelder:, Hei",
+        "nn": "Personnamn (førenamn og etternamn) ut frå SSB sine namnelister, stor forbokstav og leietekstar som Namn:, Gjeld:, Hei",
+        "en": "Person names (first name and surname) from Statistics Norway's name lists, capitalisation and cues such as Navn:, Gjelder:, Hei",
+    }
+
+    def detect(self, segment: Segment, doc: DocState) -> Iterable[Finding]:
+        text = segment.text
+        first, surnames = name_lists()
+        out: list[Finding] = []
+        taken: list[tuple[int, int]] = []
+
+        def emit(parts: list[str], start: int, end: int, conf: str) -> None:
+            if any(s < end and start < e for s, e in taken):
+                return
+            taken.append((start, end))
+            out.append(
+                Finding(
+                    "navn",
+                    normalise_name(parts),
+                    location=segment.location_at(start),
+                    confidence=conf,
+                    variant=linked_on_line(text, start, end, segment.context),
+                    start=start,
+                    end=end,
+                )
+            )
+
+        header_cells = self._header_cells(segment)
+        if header_cells:
+            self._table_names(text, header_cells, emit)
+        for m in _COMMA_FORM.finditer(text):
+            last, given = m.group(1), m.group(2)
+            gparts = given.split()
+            if not _is_first(gparts[0], first) or last.lower() in _NOT_SURNAME:
+                continue
+            if _is_first(last, first) and last.lower() not in surnames:
+                continue
+            emit([*gparts, *last.split()], m.start(), m.end(), "high")
+        self._runs(text, first, surnames, emit)
+        for m in _FIELD.finditer(text):
+            key = "names_first" if m.group(1).lower().startswith(("for", "før")) else "names_last"
+            doc.setdefault(key, []).append((m.group(2), segment.location_at(m.start(2))))
+        return _shared_contacts_dropped(text, out)
+
+    @staticmethod
+    def _header_cells(segment: Segment) -> list[str]:
+        """The column headers of a table row, when the row has as many cells."""
+        if not segment.context or " | " not in segment.context:
+            return []
+        heads = segment.context.split(" | ")
+        return heads if len(heads) == len(segment.text.split(" | ")) else []
+
+    @staticmethod
+    def _table_names(text: str, heads: list[str], emit) -> None:  # type: ignore[no-untyped-def]
+        """A cell under a *Navn* header is a name; cells under *Fornavn* and
+        *Etternavn* are joined."""
+        cells = text.split(" | ")
+        pos, spans = 0, []
+        for c in cells:
+            spans.append((pos, pos + len(c)))
+            pos += len(c) + 3
+        given = last = None
+        for (s, e), head, cell in zip(spans, heads, cells, strict=True):
+            words = cell.strip().split()
+            if _NAME_HEADER.match(head) and 2 <= len(words) <= 4 and all(_WORD.fullmatch(w) for w in words):
+                emit(words, s, e, "high")
+            elif _FIRST_HEADER.match(head) and words:
+                given = (words, s, e)
+            elif _LAST_HEADER.match(head) and words:
+                last = (words, s, e)
+        if given and last and all(_WORD.fullmatch(w) for w in given[0] + last[0]):
+            emit(given[0] + last[0], min(given[1], last[1]), max(given[2], last[2]), "high")
+
+    @staticmethod
+    def _runs(text: str, first: frozenset[str], surnames: frozenset[str], emit) -> None:  # type: ignore[no-untyped-def]
+        """Runs of capitalised words on one line; a name is taken from each."""
+        for whole in _RUN.finditer(text):
+            run = list(_WORD.finditer(text, whole.start(), whole.end()))
+            if len(run) < 2:
+                continue
+            cue = _LABEL_BEFORE.search(
+                text, max(0, run[0].start() - 60), run[0].start()
+            ) or _SALUTE_BEFORE.search(text, max(0, run[0].start() - 30), run[0].start())
+            if run[0].group().lower().rstrip(".") in _SALUTE_WORDS:
+                run = run[1:]  # "Hei Olena Kovalenko", "Fru Hansen": the cue is in the run
+                cue = cue or True
+                if len(run) < 2:
+                    continue
+            start = 0
+            if cue and run[0].group().lower() not in _NOT_NAME_START:
+                start = 0
+            else:
+                cue = None
+                while start < len(run) and not _is_first(run[start].group(), first):
+                    start += 1
+            first_unknown = False
+            if start >= len(run) - 1 and len(run) == 2 and _after_word(text, run[0].start()):
+                # "… sa Dagfinn Høybråten": an unknown first name inside a sentence
+                # counts when a listed or patronymic surname follows (checked below).
+                start, first_unknown = 0, True
+            parts = run[start : start + 4]
+            # A lone first name before the next capitalised word of another name
+            # ("Kari Per Hansen") is rare; cut where a run stops looking like a name.
+            while len(parts) >= 2 and parts[-1].group().lower() in _NOT_SURNAME:
+                parts = parts[:-1]
+            if len(parts) < 2:
+                continue
+            words_ = [p.group() for p in parts]
+            caps = all(w.isupper() for w in words_)
+            last = words_[-1]
+            last_l = last.lower()
+            if _is_first(last, first) and last_l not in surnames and not cue:
+                # Two first names ("Kari Anne") and no surname: not a full name.
+                continue
+            after = text[parts[-1].end() : parts[-1].end() + 12]
+            if after.startswith(("-", "‐")):
+                continue  # a compound ("Jan Mayen-loven", "Kiwanuka-låt") names a thing
+            if not cue and first_unknown and not (last_l in surnames or _PATRONYMIC.search(last_l)):
+                continue
+            stripped = _strip_possessive(last, surnames, after)
+            if stripped is None:
+                continue
+            words_[-1] = stripped
+            known_last = stripped.lower() in surnames or bool(_SURNAME_END.search(stripped))
+            if caps and not (known_last or cue):
+                continue  # PER MÅNED, KARI HUSET: capitals alone prove little
+            conf = "high" if (cue or known_last) else "medium"
+            emit(words_, parts[0].start(), parts[-1].end(), conf)
+
+    def finish(self, doc: DocState) -> Iterable[Finding]:
+        """A form with one *Fornavn:* and one *Etternavn:* field names one person."""
+        given, last = doc.get("names_first", []), doc.get("names_last", [])
+        if len(given) == 1 and len(last) == 1:
+            g, loc = given[0]
+            return [
+                Finding(
+                    "navn", normalise_name(g.split() + last[0][0].split()), location=loc, confidence="high"
+                )
+            ]
+        return ()

@@ -1,0 +1,93 @@
+"""The name detector on text written the many ways names are written."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from pvscan.interfaces import DocState
+from pvscan.model import Segment
+from pvscan.patterns.names import LINKED, NameDetector
+from pvscan.testing import make_fnr, make_kontonummer
+
+
+def names(text: str, context: str = "") -> list[str]:
+    det, doc = NameDetector(), DocState()
+    found = list(det.detect(Segment(text, context=context), doc)) + list(det.finish(doc))
+    return [f.value for f in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hei, gjeld Kari Nordmann som søkte om plass i fjor.", ["kari nordmann"]),
+        ("Hei Olena Kovalenko,\nTakk for søknaden.", ["olena kovalenko"]),
+        ("Namn: Olena Kovalenko\nAdresse: Storgata 1", ["olena kovalenko"]),
+        ("Gjelder: Nordmann, Kari\t010190", ["kari nordmann"]),
+        ("Kari Nordmanns søknad om avlastning er innvilga.", ["kari nordmann"]),
+        (
+            "Møte med Anne-Lise Berg-Hansen og Per Olav Tjønnås i dag.",
+            ["anne-lise berg-hansen", "per olav tjønnås"],
+        ),
+        ("KARI NORDMANN\nSØKNAD OM BARNEHAGEPLASS", ["kari nordmann"]),
+        ("Kjære fru Ingrid Aasheim!", ["ingrid aasheim"]),
+        ("Fornavn: Kari\nEtternavn: Nordmann", ["kari nordmann"]),
+        ("Etter samtalen sa Dagfinn Karlsen at han var nøgd.", ["dagfinn karlsen"]),
+        ("Kommentar frå Inge D. Hanssen i avisa.", ["inge hanssen"]),
+    ],
+)
+def test_names_found(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Han bur i Olav Kyrres gate 3.",  # a street named after a person
+        "Jan Mayen-loven gjeld òg her.",  # a compound
+        "Kari Anne kom i dag.",  # two first names, no surname
+        "PRIS PER MÅNED",  # capitals prove little
+        "Møtet i Bergen Kommune vart utsett.",
+        "Fakturaen gjeld Storevik Eigedom AS.",
+    ],
+)
+def test_not_names(text: str) -> None:
+    assert names(text) == []
+
+
+def test_table_columns() -> None:
+    assert names("Olena Kovalenko | 12.03.1990", context="Navn | Fødd") == ["olena kovalenko"]
+    assert names("Kari | Nordmann | 3B", context="Fornavn | Etternavn | Klasse") == ["kari nordmann"]
+
+
+def test_what_stands_on_a_names_line_is_kept_with_it() -> None:
+    det = NameDetector()
+
+    def variants(text: str, context: str = "") -> list[str | None]:
+        return [f.variant for f in det.detect(Segment(text, context=context), DocState())]
+
+    fnr = make_fnr(date(1990, 1, 1))
+    assert variants(f"Kari Nordmann | {fnr} | Storgata 1") == [f"{LINKED}f=010190"]
+    assert variants(f"Kari Nordmann | {fnr[:6]} {fnr[6:]}") == [f"{LINKED}f=010190"]
+    assert variants("Kari Nordmann, fødd 05.06.1971, Fjellvegen 2") == [f"{LINKED}f=050671"]
+    assert variants("Kari Nordmann | 05.06.1971", context="Namn | Fødd") == [f"{LINKED}f=050671"]
+    assert variants("Til: Kari Nordmann <Kari.Nordmann@example.no>") == [
+        f"{LINKED}e=kari.nordmann@example.no"
+    ]
+    assert variants("Kari Nordmann | +47 912 34 567") == [f"{LINKED}t=91234567"]
+    acct = make_kontonummer(random.Random(3), bank="1206")
+    assert variants(f"Kari Nordmann | {acct[:4]}.{acct[4:6]}.{acct[6:]} | 1 200 kr") == [f"{LINKED}k={acct}"]
+    assert variants(f"Kari Nordmann | {fnr[:6]}-{fnr[6:]} | NO93 8601 1117 947") == [
+        f"{LINKED}f=010190,k=86011117947"
+    ]
+    # A class list's row names child and parent: the phone is not linked to either.
+    assert variants("Ola Nordmann | 7B | Kari Nordmann | 912 34 567") == [None, None]
+    assert variants("Til: Kari Nordmann <kari@example.no>, Per Hansen <per@example.no>") == [
+        f"{LINKED}e=kari@example.no",
+        f"{LINKED}e=per@example.no",
+    ]
+    # An absence date is not a birth date; a name alone on its line has nothing.
+    assert variants("Kari Nordmann | 01.03.2020 | 3 dagar", context="Namn | Frå | Dagar") == [None]
+    assert variants("Hei, gjeld Kari Nordmann.\nRing 912 34 567.") == [None]
