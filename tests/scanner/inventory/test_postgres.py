@@ -4,12 +4,15 @@ readers that need the inventory to exist."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from click.testing import CliRunner
 
 from pvscan.cli import main
 from pvscan.inventory import Inventory, ScanLocked, display_target, scan_lock
 from pvscan.inventory.schema import SCHEMA_VERSION
+from pvscan.testing import make_fnr
 
 
 def test_display_target_never_shows_a_password():
@@ -60,3 +63,22 @@ def test_migrations_are_numbered_and_readers_need_an_inventory(pg_url):
         # Read-only sessions: a reader cannot write by mistake.
         with pytest.raises(Exception, match="read-only"):
             r.db.execute("DELETE FROM items")
+
+
+def test_the_web_views_item_queries_run_on_postgresql(db_target, tmp_path, monkeypatch):
+    """The web app's per-item queries (``Views``) name the reserved word ``inner``: it
+    must be quoted for PostgreSQL (and SQLite accepts the quotes)."""
+    monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
+    (tmp_path / "share").mkdir()
+    rng = random.Random(13)
+    (tmp_path / "share" / "a.txt").write_text(
+        f"Fødselsnummer {make_fnr(rng=rng)} og {make_fnr(rng=rng)}\n", encoding="utf-8"
+    )
+    r = CliRunner().invoke(main, ["scan", str(tmp_path / "share"), "--db", db_target, "--workers", "0"])
+    assert r.exit_code in (0, 1), r.output
+    with Inventory(db_target, readonly=True) as inv:
+        (item,) = list(inv.live_items())
+        rows = inv.item_findings(item["id"])
+        samples = inv.finding_samples([item["id"]])
+    assert rows and all(r["inner"] == "" and r["masked"] for r in rows)
+    assert [s["masked"] for s in samples[item["id"]]] == [r["masked"] for r in rows][:3]
