@@ -126,6 +126,9 @@ def run(corpus: Path, items: int, batch: int) -> dict[str, Any]:
         t = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PVSCAN_")}
         env["PVSCAN_HOME"] = str(t / "home")
+        for p in corpus.rglob("*"):  # both runs read from the page cache, not the first one alone
+            if p.is_file():
+                p.read_bytes()
         # (a) one machine, SQLite
         a = _scan([str(corpus), "--db", str(t / "a.sqlite"), "--jsonl", str(t / "a.jsonl")], env)
         # (b) PostgreSQL + two workers on this machine

@@ -88,7 +88,9 @@ class PgConnection:
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         cur = self.conn.cursor(row_factory=_named_rows)
-        return cur.execute(_to_pg(sql), args or None)
+        if not args:  # no parameters: psycopg sends the text as it is (a ``%`` stays one)
+            return cur.execute(sql)
+        return cur.execute(_to_pg(sql), args)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         rows = list(rows)
@@ -183,7 +185,7 @@ class PostgresBackend:
 
     def plain_rows(self, db: PgConnection, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         cur = db.conn.cursor()
-        return cur.execute(_to_pg(sql), args or None).fetchall()
+        return cur.execute(_to_pg(sql), args).fetchall() if args else cur.execute(sql).fetchall()
 
     def lock(self) -> PgLock:
         return PgLock(self.url)

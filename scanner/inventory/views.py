@@ -347,8 +347,8 @@ class Views:
         """An item's findings as a page may show them: masked value and keyed hash, never ``value``."""
         return list(
             self.db.execute(
-                """SELECT id, inner, type, masked, hash, location, confidence, COALESCE(count, 1) AS count
-                   FROM findings WHERE item_id=? ORDER BY inner, id""",
+                """SELECT id, "inner", type, masked, hash, location, confidence, COALESCE(count, 1) AS count
+                   FROM findings WHERE item_id=? ORDER BY "inner", id""",
                 (item_id,),
             )
         )
@@ -361,7 +361,7 @@ class Views:
             return out
         marks = ",".join("?" * len(item_ids))
         for r in self.db.execute(
-            f"""SELECT item_id, type, masked, location, inner FROM findings
+            f"""SELECT item_id, type, masked, location, "inner" FROM findings
                 WHERE item_id IN ({marks}) ORDER BY item_id, id""",
             item_ids,
         ):

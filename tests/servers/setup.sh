@@ -7,6 +7,9 @@
 # must exist; an unprivileged one also lets the tests check permission errors (root
 # would read everything). Nothing else on the system is changed.
 #
+# The inventory and distributed-scan tests start their own PostgreSQL (run as that
+# same account: postgres refuses root) and RabbitMQ the same way.
+#
 # Run as root after `apt-get install -y samba dovecot-imapd`. Safe to run twice.
 set -euo pipefail
 
@@ -28,7 +31,7 @@ fi
 # The distribution's own services are not needed (the tests start private ones on
 # other ports); stop them if the package install started them, ignoring failures in
 # containers without an init system.
-for svc in smbd nmbd samba-ad-dc dovecot; do
+for svc in smbd nmbd samba-ad-dc dovecot postgresql rabbitmq-server; do
     if command -v service >/dev/null 2>&1; then
         service "$svc" stop >/dev/null 2>&1 || true
     fi

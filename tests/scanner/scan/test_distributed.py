@@ -78,12 +78,19 @@ class Workers:
         self.procs = []
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def module_env(tmp_path_factory) -> dict[str, str]:
+    """One installation (one key) for the module: the shared reference scan's hashes
+    must be those of the distributed scans it is compared with."""
     e = {k: v for k, v in os.environ.items() if not k.startswith(("PVSCAN_", "CELERY"))}
-    e["PVSCAN_HOME"] = str(tmp_path / "home")
+    e["PVSCAN_HOME"] = str(tmp_path_factory.mktemp("home"))
     e["PVSCAN_LANG"] = "en"
     return e
+
+
+@pytest.fixture
+def env(module_env: dict[str, str]) -> dict[str, str]:
+    return dict(module_env)
 
 
 @pytest.fixture
@@ -153,19 +160,36 @@ def local_reference(tmp_path: Path, root: Path, env: dict[str, str]) -> tuple[li
     return findings(out), inventory(str(db))
 
 
-def test_two_workers_give_the_same_findings_as_one_machine(tmp_path, env, workers, rabbitmq, pg_url):
-    root = tmp_path / "share"
-    _corpus(root, 40)
-    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory, module_env) -> tuple[Path, tuple[list[str], list[tuple]]]:
+    """One 32-file share and its one-machine scan (SQLite, local pool), shared by the
+    tests that compare a distributed scan with it (none of them changes the share)."""
+    base = tmp_path_factory.mktemp("shared")
+    root = base / "share"
+    _corpus(root, 32)
+    return root, local_reference(base, root, module_env)
+
+
+def test_two_workers_give_the_same_findings_as_one_machine(shared, tmp_path, env, workers, rabbitmq, pg_url):
+    root, (ref_findings, ref_inv) = shared
     assert len(ref_findings) >= 20
     workers.start(2)
-    out = tmp_path / "dist.jsonl"
+    out, log = tmp_path / "dist.jsonl", tmp_path / "progress.jsonl"
     r = subprocess.run(
-        scan_cmd(root, pg_url, out, rabbitmq.url), env=env, capture_output=True, text=True, timeout=300
+        scan_cmd(root, pg_url, out, rabbitmq.url, "--log", str(log)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stderr + (tmp_path / "workers.log").read_text()[-3000:]
     assert findings(out) == ref_findings
     assert inventory(pg_url) == ref_inv
+    # The JSON progress log works as in a one-machine scan: progress records, then the summary.
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[-1]["event"] == "summary" and records[-1]["files"] == 32 and records[-1]["new"] == 32
+    last = [r for r in records if r["event"] == "progress"][-1]
+    assert last["files_done"] == 32 and last["read"] == 32 and last["walk_done"] is True
     # Both workers took part (each batch is logged by the worker that ran it).
     log = (tmp_path / "workers.log").read_text()
     assert log.count("succeeded in") >= 2
@@ -211,10 +235,8 @@ def finish(proc: subprocess.Popen, timeout: float = 240) -> tuple[int, str]:
     return proc.returncode, err
 
 
-def test_a_worker_killed_mid_scan_has_its_items_redelivered(tmp_path, env, workers, rabbitmq, pg_url):
-    root = tmp_path / "share"
-    _corpus(root, 32)
-    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+def test_a_worker_killed_mid_scan_has_its_items_redelivered(shared, tmp_path, env, workers, rabbitmq, pg_url):
+    root, (ref_findings, ref_inv) = shared
     victim, _ = workers.start(2, env=slow_env())
     out = tmp_path / "dist.jsonl"
     proc = start_scan(root, pg_url, out, rabbitmq.url, env)
@@ -226,10 +248,8 @@ def test_a_worker_killed_mid_scan_has_its_items_redelivered(tmp_path, env, worke
     assert inventory(pg_url) == ref_inv
 
 
-def test_a_killed_coordinator_resumes_to_the_same_inventory(tmp_path, env, workers, rabbitmq, pg_url):
-    root = tmp_path / "share"
-    _corpus(root, 32)
-    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+def test_a_killed_coordinator_resumes_to_the_same_inventory(shared, tmp_path, env, workers, rabbitmq, pg_url):
+    root, (ref_findings, ref_inv) = shared
     workers.start(2, env=slow_env())
     out = tmp_path / "dist.jsonl"
     proc = start_scan(root, pg_url, out, rabbitmq.url, env)
@@ -315,11 +335,9 @@ def test_a_worker_of_another_version_is_refused(tmp_path, env, workers, rabbitmq
 
 
 def test_postgresql_restarted_mid_scan_stops_cleanly_and_resumes(
-    tmp_path, env, workers, rabbitmq, pg_server, pg_url
+    shared, tmp_path, env, workers, rabbitmq, pg_server, pg_url
 ):
-    root = tmp_path / "share"
-    _corpus(root, 32)
-    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+    root, (ref_findings, ref_inv) = shared
     workers.start(2, env=slow_env())
     out = tmp_path / "dist.jsonl"
     proc = start_scan(root, pg_url, out, rabbitmq.url, env)
@@ -337,10 +355,10 @@ def test_postgresql_restarted_mid_scan_stops_cleanly_and_resumes(
     assert inventory(pg_url) == ref_inv
 
 
-def test_rabbitmq_restarted_mid_scan_stops_cleanly_and_resumes(tmp_path, env, workers, rabbitmq, pg_url):
-    root = tmp_path / "share"
-    _corpus(root, 32)
-    ref_findings, ref_inv = local_reference(tmp_path, root, env)
+def test_rabbitmq_restarted_mid_scan_stops_cleanly_and_resumes(
+    shared, tmp_path, env, workers, rabbitmq, pg_url
+):
+    root, (ref_findings, ref_inv) = shared
     workers.start(2, env=slow_env())
     out = tmp_path / "dist.jsonl"
     proc = start_scan(root, pg_url, out, rabbitmq.url, env)
