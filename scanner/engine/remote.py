@@ -113,6 +113,8 @@ def result_to_wire(res: ItemResult) -> dict[str, Any]:
         "inner_items": res.inner_items,
         "unscannable": res.unscannable,
         "elapsed": res.elapsed,
+        "skipped": res.skipped,
+        "counters": res.counters,
     }
 
 
@@ -126,6 +128,8 @@ def result_from_wire(d: dict[str, Any]) -> ItemResult:
         inner_items=d["inner_items"],
         unscannable=d["unscannable"],
         elapsed=d["elapsed"],
+        skipped=d.get("skipped", ""),
+        counters=dict(d.get("counters") or {}),
     )
 
 
