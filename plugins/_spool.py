@@ -1,6 +1,7 @@
 """Spooling a member's bytes: in memory while small, on an anonymous temp file when large.
 
-Shared by the containers (archives) and the mail family (mbox messages), so nothing
+Shared by the containers (archives), the mail family (mbox messages) and the Microsoft
+365 source (downloads), so nothing
 unpacked is ever written to disk under a name that came from the file.
 """
 
@@ -17,15 +18,17 @@ from pvscan.model import ItemData
 MEMORY_CAP = 32 * 1024**2
 
 
-class _SpoolView(io.RawIOBase):
+class SpoolView(io.RawIOBase):
     """An independent read-only view of a shared spool file: each ``open()`` of the
-    item gets its own position, and closing the view leaves the spool open."""
+    item gets its own position, and closing the view leaves the spool open. The core
+    opens an item more than once (sniffing its first bytes, then extracting).
 
-    def __init__(self, spool: IO[bytes], size: int):
+    ``on_disk`` says the spool is a real file, so ``fileno`` may hand it to a library
+    that wants one; a memory spool refuses (it would roll over to disk to answer)."""
+
+    def __init__(self, spool: IO[bytes], size: int, on_disk: bool = False):
         super().__init__()
-        self._spool = spool
-        self._size = size
-        self._pos = 0
+        self._spool, self._size, self._pos, self._on_disk = spool, size, 0, on_disk
 
     def readable(self) -> bool:
         return True
@@ -40,6 +43,11 @@ class _SpoolView(io.RawIOBase):
 
     def tell(self) -> int:
         return self._pos
+
+    def fileno(self) -> int:
+        if not self._on_disk:
+            raise io.UnsupportedOperation("fileno")
+        return self._spool.fileno()
 
     def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
         if self._pos >= self._size:
@@ -69,7 +77,7 @@ class Spool:
             data = self._file.read()
             return ItemData(name, data=data)
         spool, size = self._file, self.size
-        opener: Callable[[], IO[bytes]] = lambda: io.BufferedReader(_SpoolView(spool, size))  # noqa: E731
+        opener: Callable[[], IO[bytes]] = lambda: io.BufferedReader(SpoolView(spool, size))  # noqa: E731
         return ItemData(name, opener=opener, size=size)
 
     def close(self) -> None:

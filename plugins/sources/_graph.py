@@ -31,6 +31,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from pvscan.model import Unscannable
+from pvscan.plugins._spool import SpoolView
 
 #: Where tokens come from and where Graph answers; the tests point both at a fake server.
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
@@ -193,45 +194,6 @@ def _error_of(resp: Any, url: str) -> GraphError:
     return cls(resp.status_code, code or resp.reason or "error", message[:200], _where(url))
 
 
-class _SpoolView(io.RawIOBase):
-    """An independent read-only view of a spooled download: the core opens an item
-    more than once (sniffing its first bytes, then extracting), and each open gets its
-    own position over the one download."""
-
-    def __init__(self, spool: IO[bytes], size: int, on_disk: bool) -> None:
-        super().__init__()
-        self._spool, self._size, self._pos, self._on_disk = spool, size, 0, on_disk
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def fileno(self) -> int:
-        if not self._on_disk:
-            # A memory spool would roll over to disk just to answer this.
-            raise io.UnsupportedOperation("fileno")
-        return self._spool.fileno()
-
-    def readinto(self, buffer: Any) -> int:
-        if self._pos >= self._size:
-            return 0
-        self._spool.seek(self._pos)
-        data = self._spool.read(min(len(buffer), self._size - self._pos))
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-
 class Download:
     """One downloaded item, spooled once; :meth:`open` gives independent readers."""
 
@@ -239,7 +201,7 @@ class Download:
         self.spool, self.size, self.on_disk = spool, size, on_disk
 
     def open(self) -> IO[bytes]:
-        return io.BufferedReader(_SpoolView(self.spool, self.size, self.on_disk), CHUNK)
+        return io.BufferedReader(SpoolView(self.spool, self.size, self.on_disk), CHUNK)
 
     def close(self) -> None:
         self.spool.close()

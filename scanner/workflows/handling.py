@@ -94,20 +94,25 @@ def delete_item(db_path: str, inv: Inventory, org: Org, item_id: int, user: str)
     plan.entries = entries
     if not entries:
         return Outcome(False, "delete", "gone")
+    _execute(db_path, org, plan, f"web:{user}", user)
+    e = entries[0]
+    if e.action == "quarantine":
+        _routed_status(inv, item_id, "deleted")
+    audit(inv, user, "delete", f"item:{item_id}", f"{e.action}:{e.reason}")
+    return Outcome(e.action == "quarantine", "delete", e.reason or e.action)
+
+
+def _execute(db_path: str, org: Org, plan: deletion.Plan, case: str, user: str) -> None:
+    """Carry out a plan with the organisation's audit log, quarantine and retention."""
     deletion.execute(
         db_path,
         plan,
         audit_log=org.audit_log or None,
         quarantine=org.quarantine or None,
         retention_days=org.quarantine_days,
-        case=f"web:{user}",
+        case=case,
         user=user,
     )
-    e = entries[0]
-    if e.action == "quarantine":
-        _routed_status(inv, item_id, "deleted")
-    audit(inv, user, "delete", f"item:{item_id}", f"{e.action}:{e.reason}")
-    return Outcome(e.action == "quarantine", "delete", e.reason or e.action)
 
 
 def restore_item(db_path: str, inv: Inventory, org: Org, item_id: int, user: str) -> Outcome:
@@ -142,15 +147,7 @@ def approve_plan(db_path: str, inv: Inventory, org: Org, plan_id: str, user: str
     plan = plans.get(plan_id)
     if plan is None:
         return Outcome(False, "approve", "unknown")
-    deletion.execute(
-        db_path,
-        plan,
-        audit_log=org.audit_log or None,
-        quarantine=org.quarantine or None,
-        retention_days=org.quarantine_days,
-        case=f"approved:{user}",
-        user=user,
-    )
+    _execute(db_path, org, plan, f"approved:{user}", user)
     for e in plan.entries:
         if e.action in deletion.REMOVE and inv.routed_item(e.item_id) is not None:
             _routed_status(inv, e.item_id, "deleted")
