@@ -25,6 +25,14 @@ CLI_LOCALE = Path(__file__).resolve().parents[1] / "scanner" / "util" / "locale"
 
 # msgid -> (bokmål, nynorsk); a tuple msgid is (singular, plural) with plural translations.
 TRANSLATIONS: dict[object, tuple[object, object]] = {
+    "Fødselsnummer, D-nummer, kontonummer, name, e-mail or phone (one per line)": (
+        "Fødselsnummer, D-nummer, kontonummer, navn, e-post eller telefon (én per linje)",
+        "Fødselsnummer, D-nummer, kontonummer, namn, e-post eller telefon (éin per linje)",
+    ),
+    "Check the search keys: one per line, each a fødselsnummer, D-nummer, kontonummer, full name, e-mail address or phone number.": (
+        "Sjekk søkenøklene: én per linje, hver et fødselsnummer, D-nummer, kontonummer, fullt navn, en e-postadresse eller et telefonnummer.",
+        "Sjekk søkjenøklane: éin per linje, kvar eit fødselsnummer, D-nummer, kontonummer, fullt namn, ei e-postadresse eller eit telefonnummer.",
+    ),
     "When": ("Når", "Når"),
     "Who": ("Hvem", "Kven"),
     "What": ("Hva", "Kva"),

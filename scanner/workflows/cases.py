@@ -14,11 +14,10 @@ import json
 import os
 from dataclasses import dataclass
 
-from pvscan.identity import masking
 from pvscan.inventory import Inventory, now_iso
 from pvscan.util.paths import data_dir
 from pvscan.workflows.access import access_request
-from pvscan.workflows.find import normalise_identifier
+from pvscan.workflows.find import guess_key, key_hashes
 from pvscan.workflows.org import Org
 
 #: Files of a case folder that may be downloaded.
@@ -48,20 +47,21 @@ def open_case(
     lang: str = "nb",
     copies: bool = False,
 ) -> int:
-    """Open a case for ``numbers`` (raises ``ValueError`` for a malformed number). With
-    ``copies`` and the organisation's ``case_copies``, also make copies of the files
-    with every other person's identifiers blacked out."""
-    digits = [normalise_identifier(n) for n in numbers if n.strip()]
-    if not digits:
-        raise ValueError("no number")
-    hashes = sorted({masking.keyed_hash(d) for d in digits})
-    masked = ", ".join(masking.mask("fodselsnummer", d) for d in digits)
+    """Open a case for ``numbers`` — one search key per entry: fødselsnummer, D-nummer,
+    kontonummer, name, e-mail or phone (raises ``ValueError`` saying what is wrong with
+    the first bad one). With ``copies`` and the organisation's ``case_copies``, also make
+    copies of the files with every other person's identifiers blacked out."""
+    keys = [guess_key(n, lang) for n in numbers if n.strip()]
+    if not keys:
+        raise ValueError("no search key")
+    hashes = sorted(key_hashes(keys))
+    masked = ", ".join(k.shown for k in keys)
     root = cases_root(org)
     os.makedirs(root, mode=0o700, exist_ok=True)
     folder = os.path.join(
         root, "sak-" + now_iso().replace(":", "").replace("+", "_")[:17] + "-" + os.urandom(2).hex()
     )
-    result = access_request(db_path, digits, folder, copies=copies and org.case_copies, lang=lang)
+    result = access_request(db_path, keys, folder, copies=copies and org.case_copies, lang=lang)
     case_id = inv.add_case(user, now_iso(), masked, json.dumps(hashes), result.out, len(result.items))
     inv.audit(now_iso(), user, "case_open", f"case:{case_id}", f"{len(result.items)} items")
     return case_id

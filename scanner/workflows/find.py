@@ -51,6 +51,22 @@ def as_key(value: str | SearchKey) -> SearchKey:
             raise exc from None
 
 
+def guess_key(text: str, lang: str | None = None) -> SearchKey:
+    """One line a caseworker typed, of any kind: an e-mail address (has ``@``), a name
+    (has letters, and is not an IBAN), a phone number (8 digits, or ``+47`` …), else a
+    fødselsnummer, D-nummer or kontonummer. Raises ``ValueError`` saying what is wrong."""
+    line = text.strip()
+    if "@" in line:
+        return parse_email(line, lang)
+    compact = line.replace(" ", "").upper()
+    if any(c.isalpha() for c in line) and not compact.startswith("NO"):
+        return parse_name(line, None, lang)
+    digits = "".join(c for c in line if c.isdigit())
+    if line.startswith("+") or len(digits) == 8:
+        return parse_phone(line, lang)
+    return as_key(line)
+
+
 def parse_keys(
     fnr: Iterable[str] = (),
     accounts: Iterable[str] = (),

@@ -192,7 +192,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
                     copies=request.POST.get("copies") == "1",
                 )
             except ValueError:
-                error = _("Give one or more 11-digit numbers (fødselsnummer, D-nummer or kontonummer).")
+                # Not the parser's own message: it repeats the typed value, and no
+                # identifier goes into a page.
+                error = _(
+                    "Check the search keys: one per line, each a fødselsnummer, D-nummer, "
+                    "kontonummer, full name, e-mail address or phone number."
+                )
             else:
                 return HttpResponseRedirect(f"/cases/{case_id}")
     with inventory() as inv:
