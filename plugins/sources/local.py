@@ -8,12 +8,9 @@ handles names that are not valid UTF-8 (they stay as surrogate escapes end to en
 
 from __future__ import annotations
 
-import fnmatch
-import functools
 import os
 import pwd
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from operator import attrgetter
 from stat import S_ISREG
 from typing import IO
@@ -21,6 +18,7 @@ from typing import IO
 from pvscan import hookimpl
 from pvscan.interfaces import Source
 from pvscan.model import Entry, ItemRef, Settings, WalkError
+from pvscan.util.globs import exclusion_matcher
 
 _OWNERS: dict[int, str] = {}
 
@@ -44,42 +42,6 @@ def display_name(path: str) -> str:
         return path
     except UnicodeEncodeError:
         return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def excluded(path: str, name: str, patterns: tuple[str, ...]) -> bool:
-    """``path`` (or its last part ``name``) matches one of the ``--exclude`` patterns."""
-    return _exclusion_matcher(patterns)(path, name)
-
-
-_WILDCARDS = re.compile(r"[*?\[]")
-
-
-@functools.cache
-def _exclusion_matcher(patterns: tuple[str, ...]) -> Callable[[str, str], bool]:
-    """All ``--exclude`` patterns as a test of (path, name), built once.
-
-    The walk tests every entry, so this is a re-scan's hot path. Patterns without a
-    ``/`` may match the name or the path and are one compiled regex (calling
-    ``fnmatch`` per pattern was a third of a re-scan). A pattern with a ``/`` (an
-    absolute path, such as the inventory's own files every scan leaves out) can only
-    match a path: its literal beginning is compared first, so most entries cost a
-    ``startswith`` instead of a regex."""
-    names = [p for p in patterns if "/" not in p]
-    paths = [p for p in patterns if "/" in p]
-    name_match = (
-        re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in names), re.DOTALL).match if names else None
-    )
-    prefixes = tuple(_WILDCARDS.split(p, 1)[0] for p in paths)
-    path_match = (
-        re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in paths), re.DOTALL).match if paths else None
-    )
-
-    def test(path: str, name: str) -> bool:
-        if name_match is not None and (name_match(name) is not None or name_match(path) is not None):
-            return True
-        return path_match is not None and path.startswith(prefixes) and path_match(path) is not None
-
-    return test
 
 
 _BY_NAME = attrgetter("name")
@@ -132,7 +94,7 @@ class LocalSource(Source):
             yield (root, st.st_size, st.st_mtime_ns, f"{st.st_dev}:{st.st_ino}", st)
             return
         visited = {(st.st_dev, st.st_ino)}
-        skip = _exclusion_matcher(settings.exclude) if settings.exclude else None
+        skip = exclusion_matcher(settings.exclude) if settings.exclude else None
         # one iterator per open folder; descending pushes one, exhausting pops it
         stack: list[Iterator[os.DirEntry[str]]] = []
         listing = _listing(root)

@@ -32,9 +32,9 @@ from urllib.parse import unquote
 from pvscan import hookimpl
 from pvscan.interfaces import Source
 from pvscan.model import ItemRef, Settings, Unscannable, WalkError
+from pvscan.util.globs import excluded
 
 from ._urls import split_host_port
-from .local import excluded
 
 DEFAULT_PORT = 445
 _FILE_ATTRIBUTE_DIRECTORY = 0x10

@@ -340,7 +340,11 @@ def _run(
     seen: list[int] = []
     state = {"walk_done": False, "last_progress": 0.0, "last_commit": time.monotonic(), "pending": 0}
     started = time.monotonic()
-    estimate = TotalEstimate(roots, inv.known_file_count(roots)) if progress is not None else None
+    estimate = (
+        TotalEstimate(roots, inv.known_file_count(roots), exclude=settings.exclude)
+        if progress is not None
+        else None
+    )
 
     def report(force: bool = False) -> None:
         now = time.monotonic()

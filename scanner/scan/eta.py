@@ -8,7 +8,7 @@ cheaper sources give a total early, both marked *rough*:
 - the inventory: how many files the same roots held at the last scan (a re-scan knows
   its size at once);
 - a fast count running ahead of the readers: a background thread lists the local roots
-  with ``os.scandir`` (names and types only, no ``stat``, no exclusions), which goes
+  with ``os.scandir`` (names and types only, no ``stat``; ``--exclude`` honoured), which goes
   through a tree far faster than the readers. It is used on a first scan, and also on a
   re-scan, where it replaces the inventory's figure once it has finished.
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import threading
 
+from pvscan.util.globs import exclusion_matcher
+
 
 class TotalEstimate:
     """The expected number of files of a scan while its walk is still going.
@@ -28,7 +30,10 @@ class TotalEstimate:
     ``total(files_seen)`` returns ``(total, rough)``: the best estimate so far (never
     below what the walk has already seen) and whether it is an estimate."""
 
-    def __init__(self, roots: list[str], previous: int | None, count_ahead: bool = True):
+    def __init__(
+        self, roots: list[str], previous: int | None, count_ahead: bool = True, exclude: tuple[str, ...] = ()
+    ):
+        self._skip = exclusion_matcher(exclude) if exclude else None
         self.previous = previous
         self._counted = 0
         self._count_done = False
@@ -51,6 +56,8 @@ class TotalEstimate:
                 with os.scandir(top) as it:
                     for e in it:
                         try:
+                            if self._skip is not None and self._skip(e.path, e.name):
+                                continue
                             if e.is_dir(follow_symlinks=False):
                                 stack.append(e.path)
                             elif e.is_file(follow_symlinks=False):

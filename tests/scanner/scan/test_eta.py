@@ -48,3 +48,17 @@ def test_rescan_shows_a_rough_eta_before_the_walk_ends(tmp_path: Path) -> None:
     assert f"/~{LOOKUP_CHUNK + 88}" in line and "grovt anslag" in line
     assert records[-1]["walk_done"] and records[-1]["eta_rough"] is False
     assert "grovt" not in progress_text(records[-1])
+
+
+def test_the_count_ahead_leaves_out_what_the_walk_leaves_out(tmp_path: Path) -> None:
+    """An excluded folder (``--exclude site-packages``) is not counted: the estimate
+    is the scan's own size, not four times it."""
+    for folder, n in (("lib", 3), ("lib/site-packages", 40), ("doc", 2)):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            (tmp_path / folder / f"f{i}.txt").write_text("x")
+    est = TotalEstimate([str(tmp_path)], None, exclude=("site-packages",))
+    assert est._thread is not None
+    est._thread.join(10)
+    assert est.total(0, walk_done=False) == (5, True)
+    est.close()
