@@ -25,7 +25,7 @@ _PROGRAM_EXT = frozenset(
     "beam mo gmo nib".split()
 )
 _MEDIA_EXT = frozenset(
-    "mp3 wav m4a aac ogg oga opus flac wma amr aiff aif mid midi "
+    "mp3 wav m4a aac ogg oga opus flac wma amr aiff aif aifc au snd mid midi "
     "mp4 m4v mov avi mkv wmv webm mpg mpeg 3gp flv ts vob mts m2ts".split()
 )
 #: (offset, magic) of program files: ELF, PE, Mach-O (32/64, both byte orders), Java
@@ -52,6 +52,7 @@ _MEDIA_MAGIC = (
     (0, b"\x1a\x45\xdf\xa3"),  # Matroska / WebM
     (4, b"ftyp"),  # MP4, MOV, M4A, 3GP
     (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"),  # ASF: WMA, WMV
+    (0, b".snd"),  # Sun/NeXT audio (.au)
 )
 
 
@@ -59,8 +60,10 @@ def not_a_document(item: ItemData) -> str | None:
     """``"program"`` or ``"media"`` for an item no extractor claims, else None (then it
     is reported as unsupported, as before). Magic bytes first, the name second."""
     head = item.head
-    if any(head[off : off + len(m)] == m for off, m in _MEDIA_MAGIC) or (
-        head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"AVI ")
+    if (
+        any(head[off : off + len(m)] == m for off, m in _MEDIA_MAGIC)
+        or (head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"AVI "))
+        or (head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"))
     ):
         return MEDIA
     if any(head[off : off + len(m)] == m for off, m in _PROGRAM_MAGIC):

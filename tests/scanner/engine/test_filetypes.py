@@ -49,6 +49,8 @@ def test_classification_by_magic_then_name():
     assert not_a_document(ItemData("x.pyc", data=b"\xa7\x0d\x0d\x0a" + b"\0" * 12)) == PROGRAM
     assert not_a_document(ItemData("opptak", data=b"ID3\x04\x00" + b"\0" * 20)) == MEDIA
     assert not_a_document(ItemData("v", data=b"RIFF\x10\0\0\0WAVEfmt ")) == MEDIA
+    assert not_a_document(ItemData("lyd", data=b".snd\0\0\0\x18" + b"\0" * 16)) == MEDIA
+    assert not_a_document(ItemData("lyd", data=b"FORM\0\0\0\x20AIFCFVER")) == MEDIA
     assert not_a_document(ItemData("ukjent.xyz", data=b"\x01\x02\x03\x04")) is None
 
 
