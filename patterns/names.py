@@ -22,6 +22,7 @@ namesake's register row or mail header from the requester's.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 
@@ -32,6 +33,8 @@ from pvscan.identity.numbers import classify_fnr, mod11_ok
 from pvscan.identity.search import normalise_name
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment
+
+from .language import DocumentLanguage, is_norwegian
 
 #: A capitalised word: a name part, possibly hyphenated (Anne-Lise, Berg-Hansen), or
 #: an O'Neill. All-capital words are taken too (forms), and judged more strictly. An
@@ -262,11 +265,22 @@ def _strip_possessive(word: str, surnames: frozenset[str], text_after: str) -> s
     return word
 
 
+def _foreign(text: str, doc: DocState) -> bool:
+    """The segment reads as another language than Norwegian; a segment too short to
+    tell takes its document's language so far (what the lexicons do)."""
+    lang: DocumentLanguage | None = doc.get("names_language")
+    if lang is None:
+        lang = doc["names_language"] = DocumentLanguage()
+    lang.feed(text)
+    own = is_norwegian(text)
+    return (own if own is not None else lang.norwegian()) is False
+
+
 class NameDetector(Detector):
     """Full person names (first name and surname) in running text, forms and tables."""
 
     id = "no_names"
-    version = "1"
+    version = "2"
     types = ("navn",)
     description = {
         "nb": "Personnavn (fornavn og etternavn) ut fra SSBs navnelister, stor forbokstav og ledetekster som Navn:, Gjelder:, Hei",
@@ -311,6 +325,11 @@ class NameDetector(Detector):
         for m in _FIELD.finditer(text):
             key = "names_first" if m.group(1).lower().startswith(("for", "før")) else "names_last"
             doc.setdefault(key, []).append((m.group(2), segment.location_at(m.start(2))))
+        if out and _foreign(text, doc):
+            # A name in English or German text (a changelog's maintainer, a quoted
+            # author) is kept only below the default threshold: the lists hold names
+            # used the world over, and Norwegian cues are what make a name a hit here.
+            out = [replace(f, confidence="low") for f in out]
         return _shared_contacts_dropped(text, out)
 
     @staticmethod

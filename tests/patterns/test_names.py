@@ -91,3 +91,22 @@ def test_what_stands_on_a_names_line_is_kept_with_it() -> None:
     # An absence date is not a birth date; a name alone on its line has nothing.
     assert variants("Kari Nordmann | 01.03.2020 | 3 dagar", context="Namn | Frå | Dagar") == [None]
     assert variants("Hei, gjeld Kari Nordmann.\nRing 912 34 567.") == [None]
+
+
+def confidences(text: str) -> list[str]:
+    det, doc = NameDetector(), DocState()
+    return [f.confidence for f in det.detect(Segment(text), doc)]
+
+
+def test_names_in_foreign_text_stay_below_the_default_threshold() -> None:
+    """A maintainer's name in an English changelog or a German letter is found, but low:
+    the name lists hold names used the world over; Norwegian text makes them count."""
+    english = (
+        "  * New upstream release. Thanks to Kari Nordmann for the patch, which\n"
+        "    fixes the build with the new compiler and updates the documentation.\n"
+    )
+    german = "Sehr geehrte Frau Ingrid Aasheim, wir haben Ihre Anfrage erhalten und werden sie prüfen."
+    assert confidences(english) == ["low"]
+    assert confidences(german) == ["low"]
+    norwegian = "Takk til Kari Nordmann for søknaden, som vi har fått og skal se på i neste veke."
+    assert confidences(norwegian) and "low" not in confidences(norwegian)
