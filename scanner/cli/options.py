@@ -24,6 +24,25 @@ db_option = click.option(
 )
 
 
+#: ``--db`` for the commands that read an inventory a scan made.
+db_opt = click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Inventory database (default: as for `pvscan scan`).",
+)
+fnr_opt = click.option(
+    "--fnr", "numbers", multiple=True, metavar="NUMBER", help="Fødselsnummer or D-nummer (repeatable)."
+)
+acct_opt = click.option(
+    "--kontonummer",
+    "accounts",
+    multiple=True,
+    metavar="NUMBER",
+    help="Account number or NO-IBAN (repeatable).",
+)
+
+
 def resolve_db(db: str | None) -> str:
     return db or os.environ.get("PVSCAN_DB") or str(default_db())
 
@@ -33,20 +52,8 @@ def person_key_options(f: Callable[..., Any]) -> Callable[..., Any]:
     names, e-mail addresses and phone numbers, each repeatable and combinable."""
     for opt in reversed(
         (
-            click.option(
-                "--fnr",
-                "numbers",
-                multiple=True,
-                metavar="NUMBER",
-                help="Fødselsnummer or D-nummer (repeatable).",
-            ),
-            click.option(
-                "--kontonummer",
-                "accounts",
-                multiple=True,
-                metavar="NUMBER",
-                help="Account number or NO-IBAN (repeatable).",
-            ),
+            fnr_opt,
+            acct_opt,
             click.option(
                 "--name",
                 "names",

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import click
 
 from pvscan import hookimpl
-from pvscan.cli.options import resolve_db
+from pvscan.cli.options import db_opt, resolve_db
 from pvscan.inventory import Inventory
 from pvscan.util.i18n import default_lang
 from pvscan.web.server import make
@@ -38,12 +38,6 @@ config_opt = click.option(
     type=click.Path(exists=True, dir_okay=False),
     envvar="PVSCAN_WEB_CONFIG",
     help="Organisation file (TOML): users, units and leaders, roots, retention, SMTP, OIDC.",
-)
-db_opt = click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Inventory database (default: as for `pvscan scan`).",
 )
 
 

@@ -12,7 +12,7 @@ import webbrowser
 import click
 
 from pvscan import hookimpl
-from pvscan.cli.options import person_key_options, person_keys, resolve_db
+from pvscan.cli.options import acct_opt, db_opt, fnr_opt, person_key_options, person_keys, resolve_db
 from pvscan.inventory import Inventory
 from pvscan.scan import normalise_root
 from pvscan.util.i18n import default_lang, t
@@ -42,24 +42,6 @@ def _ids(numbers: tuple[str, ...], accounts: tuple[str, ...]) -> list[str]:
 def _fatal(exc: Exception) -> None:
     click.echo(f"pvscan: {exc}", err=True)
     sys.exit(4)
-
-
-fnr_opt = click.option(
-    "--fnr", "numbers", multiple=True, metavar="NUMBER", help="Fødselsnummer or D-nummer (repeatable)."
-)
-acct_opt = click.option(
-    "--kontonummer",
-    "accounts",
-    multiple=True,
-    metavar="NUMBER",
-    help="Account number or NO-IBAN (repeatable).",
-)
-db_opt = click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Inventory database (default: as for `pvscan scan`).",
-)
 
 
 @hookimpl
