@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -460,6 +461,18 @@ def _remote_delete(
     rec.update(action=e.action, reason=e.reason)
 
 
+def _manifests(qroot: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Each quarantine batch under ``qroot`` that has a manifest, in name order:
+    (batch folder name, manifest path, manifest). The folder is listed at once, so a
+    caller may remove a batch while it goes through them."""
+    for batch in sorted(os.listdir(qroot)):
+        mpath = os.path.join(qroot, batch, "manifest.json")
+        if not os.path.exists(mpath):
+            continue
+        with open(mpath, encoding="utf-8") as fh:
+            yield batch, mpath, json.load(fh)
+
+
 def purge_quarantine(
     quarantine: str | None = None, audit_log: str | None = None, today: str | None = None
 ) -> int:
@@ -468,12 +481,7 @@ def purge_quarantine(
     audit_log = audit_log or default_audit_log()
     today = today or datetime.now().strftime("%Y-%m-%d")
     purged = 0
-    for batch in sorted(os.listdir(qroot)):
-        mpath = os.path.join(qroot, batch, "manifest.json")
-        if not os.path.exists(mpath):
-            continue
-        with open(mpath, encoding="utf-8") as fh:
-            m = json.load(fh)
+    for batch, _mpath, m in _manifests(qroot):
         if m["expires"] > today:
             continue
         for it in m["items"]:
@@ -503,12 +511,7 @@ def quarantined(quarantine: str | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if not os.path.isdir(qroot):
         return out
-    for batch in sorted(os.listdir(qroot)):
-        mpath = os.path.join(qroot, batch, "manifest.json")
-        if not os.path.exists(mpath):
-            continue
-        with open(mpath, encoding="utf-8") as fh:
-            m = json.load(fh)
+    for _batch, _mpath, m in _manifests(qroot):
         out += [
             {**it, "plan": m["plan"], "expires": it.get("expires", m["expires"])}
             for it in m["items"]
@@ -531,12 +534,7 @@ def restore(
     audit_log = audit_log or default_audit_log()
     user = user or current_user()
     original = os.path.abspath(original) if "://" not in original else original
-    for batch in sorted(os.listdir(qroot)) if os.path.isdir(qroot) else []:
-        mpath = os.path.join(qroot, batch, "manifest.json")
-        if not os.path.exists(mpath):
-            continue
-        with open(mpath, encoding="utf-8") as fh:
-            m = json.load(fh)
+    for _batch, mpath, m in _manifests(qroot) if os.path.isdir(qroot) else ():
         for it in m["items"]:
             if it["original"] != original or not os.path.exists(it["stored"]):
                 continue
