@@ -343,6 +343,10 @@ class ItemResult:
     skipped: str = ""
     #: Work counted while reading it (``ocr.pages_read`` …; see pvscan.util.counters).
     counters: dict[str, int] = field(default_factory=dict)
+    #: The URL of a byte-identical item stored earlier in this scan, when this item is
+    #: its copy (set by :mod:`pvscan.scan.duplicates`; ``findings`` is then empty): the
+    #: inventory gives the copy the original's stored findings.
+    copy_of: str = ""
 
 
 #: Special categories (GDPR art. 9/10 and child welfare): must never stay in shares or mail.

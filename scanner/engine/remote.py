@@ -115,6 +115,7 @@ def result_to_wire(res: ItemResult) -> dict[str, Any]:
         "elapsed": res.elapsed,
         "skipped": res.skipped,
         "counters": res.counters,
+        "copy_of": res.copy_of,
     }
 
 
@@ -130,6 +131,7 @@ def result_from_wire(d: dict[str, Any]) -> ItemResult:
         elapsed=d["elapsed"],
         skipped=d.get("skipped", ""),
         counters=dict(d.get("counters") or {}),
+        copy_of=d.get("copy_of", ""),
     )
 
 

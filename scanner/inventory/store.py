@@ -80,7 +80,7 @@ class Inventory(Marks, Queries, Views):
         self.readonly = readonly
         #: Id of the item the last :meth:`store_result` wrote.
         self.last_item_id = 0
-        self._protect: tuple[Any, Callable[[str, str], tuple[str, str]]] | None = None
+        self._protect: tuple[Any, Callable[[str, str], tuple[str, str]], Callable[[str], str]] | None = None
         self._seen = False
         #: Set when this batch found no false-positive exceptions (see ``apply_exceptions``).
         self._no_exceptions = False
@@ -329,7 +329,12 @@ class Inventory(Marks, Queries, Views):
             content_changed = tuple(old[1:4]) != (ref.size, ref.mtime_ns, ref.file_id)
             came_back = old[4] == "gone"
             change = "new" if came_back else "changed" if content_changed else "rescanned"
-        rows = self.apply_exceptions(key, self._finding_rows(item_id, res, reveal, masker))
+        rows = self.apply_exceptions(
+            key,
+            self._copied_rows(item_id, res.copy_of)
+            if res.copy_of
+            else self._finding_rows(item_id, res, reveal, masker),
+        )
         # The rest needs no answer from the database: with PostgreSQL one round trip
         # (a pipeline) instead of one per statement; SQLite runs it as it comes.
         with self._pipeline():
@@ -382,7 +387,7 @@ class Inventory(Marks, Queries, Views):
             agg[k] = [f, 1]
         if not agg:
             return []
-        protect = self._protector(masker)
+        protect, links = self._protector(masker)
         rows = []
         for (inner, type_, value, location), (f, count) in agg.items():
             masked, hashed = protect(type_, value)
@@ -396,9 +401,7 @@ class Inventory(Marks, Queries, Views):
                     location,
                     f.confidence,
                     f.detector,
-                    masker.protect_links(f.variant, masker.load_key())
-                    if type_ == "navn" and f.variant
-                    else f.variant,
+                    links(f.variant) if type_ == "navn" and f.variant else f.variant,
                     f.alt_type,
                     count,
                     value if reveal else None,
@@ -406,13 +409,32 @@ class Inventory(Marks, Queries, Views):
             )
         return rows
 
-    def _protector(self, masker: Any) -> Callable[[str, str], tuple[str, str]]:
-        """``(type, value) -> (masked, keyed hash)`` for ``masker``, memoised (bounded).
+    def _copied_rows(self, item_id: int, original_url: str) -> list[tuple[Any, ...]]:
+        """The finding rows of a byte-identical copy: those stored for its original
+        (earlier in this scan, see :mod:`pvscan.scan.duplicates`), for ``item_id``.
 
-        The installation key is loaded once per inventory connection, not per item: a
-        lookup of the key file costs a path resolution and a ``stat`` each time."""
+        One indexed read instead of masking and hashing the findings again, and the
+        coordinator need not hold findings in memory for copies that may come later.
+        A value the reviewer marked as a false positive for the original alone was not
+        stored there, so it is left out of the copy too; exceptions of the copy's own
+        path are applied as for any item."""
+        stored = self.backend.plain_rows(
+            self.db,
+            'SELECT "inner", type, masked, hash, location, confidence, detector, variant, alt_type, count, value '
+            "FROM findings WHERE item_id=(SELECT id FROM items WHERE path=?) ORDER BY id",
+            (path_key(original_url),),
+        )
+        return [(item_id, *r) for r in stored]
+
+    def _protector(self, masker: Any) -> tuple[Callable[[str, str], tuple[str, str]], Callable[[str], str]]:
+        """``(type, value) -> (masked, keyed hash)`` and ``variant -> protected links``
+        for ``masker``, both memoised (bounded).
+
+        The installation key is loaded once per inventory connection, not per finding: a
+        lookup of the key file costs a path resolution and a ``stat`` each time (it was
+        once per name finding, a tenth of the coordinator's time)."""
         if self._protect is not None and self._protect[0] is masker:
-            return self._protect[1]
+            return self._protect[1], self._protect[2]
         hkey = masker.load_key()
         memo: dict[tuple[str, str], tuple[str, str]] = {}
         mask, keyed_hash, cap = masker.mask, masker.keyed_hash, self.MASK_MEMO
@@ -426,8 +448,19 @@ class Inventory(Marks, Queries, Views):
                 out = memo[k] = (mask(type_, value), keyed_hash(value, hkey))
             return out
 
-        self._protect = (masker, protect)
-        return protect
+        link_memo: dict[str, str] = {}
+        protect_links = masker.protect_links
+
+        def links(variant: str) -> str:
+            out = link_memo.get(variant)
+            if out is None:
+                if len(link_memo) >= cap:
+                    link_memo.clear()
+                out = link_memo[variant] = protect_links(variant, hkey)
+            return out
+
+        self._protect = (masker, protect, links)
+        return protect, links
 
     def mark_gone(self, scan_id: int, roots: list[str], keep: Iterable[str] = ()) -> int:
         """Items under ``roots`` this run did not walk are gone (deleted or moved).

@@ -13,8 +13,12 @@ How, without hashing every file of the share (which would read every byte twice)
   the content, plus the lower-cased extension, since the extension can choose the
   reader); different files of equal size are just read;
 - a copy of a file still being read waits for that result; a copy of one already read
-  takes its remembered result (the last few thousand results are kept, bounded by their
-  findings); a copy whose original's result is no longer remembered is read as usual.
+  is stored at once. Either way the copy's result carries no findings, only
+  ``copy_of`` (the original's URL): the inventory gives it the findings it stored for
+  the original (:meth:`pvscan.inventory.Inventory.store_result`), so no findings are held
+  in memory for copies that may never come. What is remembered per original is its
+  result without findings (problems, kind, reader), for the last RESULTS originals; a
+  copy of an older one is read as usual.
 
 Only files the source can hand over as a local path are hashed here (local folders,
 mounted shares); a remote source's item would have to be fetched twice. The hash reads
@@ -38,12 +42,11 @@ MIN_SIZE = 1024
 #: Sizes remembered (with up to PEERS files each), newest kept.
 SIZES = 1 << 16
 PEERS = 8
-#: Results remembered for copies that come later: at most this many, holding at most
-#: MAX_FINDINGS findings together (about 10 MB in the coordinator). With 100,000 findings
-#: the coordinator of the 5,000-file bench grew by ~80 MB, too much for the memory
-#: target; a copy of a big register found after that many findings is read again.
-RESULTS = 2048
-MAX_FINDINGS = 20_000
+#: Originals remembered for copies that come later (their results without findings, a
+#: few hundred bytes each). Findings were once held here too, bounded at 20,000: on the
+#: bench's duplicate-heavy tree half of the copies (those of big registers) had lost
+#: their original's result and were read again.
+RESULTS = 1 << 15
 _CHUNK = 1 << 20
 
 
@@ -97,7 +100,6 @@ class Duplicates:
         self._pending: set[str] = set()  # urls sent to the readers, result not yet back
         self._waiting: dict[str, list[ItemRef]] = {}  # original url -> copies waiting for it
         self._results: OrderedDict[str, ItemResult] = OrderedDict()
-        self._held_findings = 0
         self._ready: deque[tuple[ItemResult, ItemRef]] = deque()
         self.copies = 0
         self.copy_bytes = 0
@@ -162,13 +164,12 @@ class Duplicates:
         if url not in self._pending:
             return
         self._pending.discard(url)
+        light = replace(res, findings=[], counters={})
         for copy in self._waiting.pop(url, ()):
-            self._ready.append((res, copy))
-        self._results[url] = res
-        self._held_findings += len(res.findings)
-        while self._results and (len(self._results) > RESULTS or self._held_findings > MAX_FINDINGS):
-            _, old = self._results.popitem(last=False)
-            self._held_findings -= len(old.findings)
+            self._ready.append((light, copy))
+        self._results[url] = light
+        while len(self._results) > RESULTS:
+            self._results.popitem(last=False)
 
     def _next_copy(self) -> ItemResult | None:
         if not self._ready:
@@ -179,8 +180,16 @@ class Duplicates:
 
 def copy_result(original: ItemResult, ref: ItemRef) -> ItemResult:
     """The result of ``ref``, a byte-identical copy of ``original``'s item: the same
-    findings and problems (their inner paths are relative to the item), its own ref."""
-    return replace(original, ref=ref, elapsed=0.0, counters={"duplicates.copies": 1})
+    problems (their inner paths are relative to the item), its own ref, and the
+    original's findings by reference (``copy_of``), which the inventory copies."""
+    return replace(
+        original,
+        ref=ref,
+        findings=[],
+        elapsed=0.0,
+        counters={"duplicates.copies": 1},
+        copy_of=original.ref.url,
+    )
 
 
 class DuplicateResults:

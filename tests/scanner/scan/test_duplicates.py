@@ -69,3 +69,60 @@ def test_a_copy_with_another_extension_is_read_itself(tmp_path: Path) -> None:
     summary = scan([str(root)], str(tmp_path / "inv.sqlite"), settings=Settings(), workers=0)
     assert not summary.counters.get("duplicates.copies")
     assert summary.read == 2
+
+
+def test_a_copy_long_after_its_original_takes_the_stored_findings(tmp_path: Path) -> None:
+    """The copy of a register met after many other files (once: after 20,000 findings,
+    when the original's result had been let go) is not read again: its findings are
+    the original's stored rows, raw values included with --reveal."""
+    root = tmp_path / "share"
+    # more findings than were ever held in memory for later copies (20,000)
+    people = sorted(
+        {
+            fnr_from(d, m, y, ind)
+            for d in range(1, 29)
+            for m in range(1, 13)
+            for y in range(100)
+            for ind in (100,)
+        }
+    )[:20_500]
+    register = root / "a" / "register.csv"
+    register.parent.mkdir(parents=True)
+    register.write_text("navn;fnr\n" + "".join(f"Person;{p}\n" for p in people), encoding="utf-8")
+    for i in range(30):  # other files between the original and its copy
+        letter(root / "m" / f"brev{i:02d}.txt", extra=f"Brev nummer {i}.")
+    copy = root / "z" / "register - Kopi.csv"
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(register, copy)
+    db = str(tmp_path / "inv.sqlite")
+    summary = scan([str(root)], db, settings=Settings(reveal=True), workers=0)
+    assert summary.counters.get("duplicates.copies") == 1
+    assert summary.read == 32
+    with Inventory(db, readonly=True) as inv:
+        by_path = {os.fsdecode(i["path"]): i["id"] for i in inv.items_in()}
+        values = {
+            p: sorted(f["value"] for f in inv.findings_for(by_path[p])) for p in (str(register), str(copy))
+        }
+    assert values[str(register)] == sorted(people)
+    assert values[str(copy)] == values[str(register)]
+
+
+def test_exceptions_of_the_copys_own_path_apply_to_it(tmp_path: Path) -> None:
+    root = tmp_path / "share"
+    original = letter(root / "a" / "brev.txt")
+    copy = root / "b" / "brev.txt"
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(original, copy)
+    db = str(tmp_path / "inv.sqlite")
+    scan([str(root)], db, settings=Settings(), workers=0)
+    with Inventory(db) as inv:
+        item = next(i for i in inv.items_in() if os.fsdecode(i["path"]) == str(copy))
+        fnr = next(f for f in inv.findings_for(item["id"]) if f["type"] == "fodselsnummer")
+        inv.set_review(
+            item["path"], fnr["hash"], "false_positive", "test", "tester", "2026-12-03", exception=True
+        )
+        inv.commit()
+    scan([str(root)], db, settings=Settings(), workers=0, full=True)
+    found = findings_by_path(db)
+    assert any(t == "fodselsnummer" for t, _, _ in found[str(original)])
+    assert not any(t == "fodselsnummer" for t, _, _ in found[str(copy)])
