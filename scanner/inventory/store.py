@@ -519,6 +519,18 @@ class Inventory(Marks, Queries, Views):
             self.db.execute('SELECT * FROM findings WHERE item_id=? ORDER BY "inner", id', (item_id,))
         )
 
+    def export_rows(self, item_id: int) -> list[tuple[Any, ...]]:
+        """One item's findings for the JSON Lines export, as plain tuples in the order
+        of :meth:`findings_for`: ``(inner, type, value, masked, hash, location,
+        confidence, variant, alt_type, count)`` (no named-row objects: the export reads
+        every finding of the inventory)."""
+        return self.backend.plain_rows(
+            self.db,
+            'SELECT "inner", type, value, masked, hash, location, confidence, variant, alt_type, count '
+            'FROM findings WHERE item_id=? ORDER BY "inner", id',
+            (item_id,),
+        )
+
     def problems_for(self, item_id: int) -> list[Any]:
         return list(self.db.execute("SELECT * FROM problems WHERE item_id=? ORDER BY id", (item_id,)))
 
