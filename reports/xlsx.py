@@ -4,10 +4,7 @@ header), per folder, per unit, and the coverage record."""
 from __future__ import annotations
 
 import os
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from typing import TYPE_CHECKING, Any
 
 from pvscan import hookimpl
 from pvscan.interfaces import ReportWriter
@@ -17,8 +14,15 @@ from pvscan.util.workbook import add_sheet
 
 from ._common import reason_label, status_label, type_label
 
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
 
 def build_workbook(data: Any, lang: str) -> Workbook:
+    # Deferred: openpyxl loads only when a report is written (see pvscan.util.workbook).
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     wb = Workbook()
     ws = wb.active
     ws.title = t("wf.report.summary", lang)[:31]

@@ -24,7 +24,7 @@ from pvscan.cli.options import (
 from pvscan.cli.progress import Progress
 from pvscan.engine.manager import make_plugin_manager, plugin_list
 from pvscan.engine.remote import WorkersRefused
-from pvscan.inventory import DatabaseErrors, Inventory, display_target, is_postgres
+from pvscan.inventory import Inventory, database_errors, display_target, is_postgres
 from pvscan.model import Settings
 from pvscan.scan import RootUnreachable, ScanInterrupted, ScanLocked, check_roots, normalise_root
 from pvscan.scan import scan as run_scan
@@ -182,7 +182,7 @@ def scan(
         progress.done()
         click.echo(t("scan.refused", error=exc), err=True)
         sys.exit(EXIT_FATAL)
-    except (*DatabaseErrors, OSError) as exc:
+    except (*database_errors(), OSError) as exc:
         progress.done()
         click.echo(t("scan.dberror", db=display_target(dbp), error=exc), err=True)
         sys.exit(EXIT_FATAL)
@@ -200,7 +200,7 @@ def scan(
                 finally:
                     if out is not sys.stdout:
                         out.close()
-        except DatabaseErrors as exc:  # the scan is stored; only its listing failed
+        except database_errors() as exc:  # the scan is stored; only its listing failed
             click.echo(t("scan.dberror", db=display_target(dbp), error=exc), err=True)
             sys.exit(EXIT_FATAL)
     if not quiet:
@@ -215,7 +215,7 @@ def _known_roots(db: str) -> list[str]:
     try:
         with Inventory(db, readonly=True) as inv:
             return inv.scanned_roots()
-    except (*DatabaseErrors, FileNotFoundError):  # no inventory yet
+    except (*database_errors(), FileNotFoundError):  # no inventory yet
         return []
 
 

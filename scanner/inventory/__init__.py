@@ -16,13 +16,13 @@ from pvscan.inventory.keys import (
     roots_key,
     under_roots,
 )
-from pvscan.inventory.store import DatabaseErrors, Inventory, ItemRow, scan_lock
+from pvscan.inventory.store import Inventory, ItemRow, database_errors, scan_lock
 
 __all__ = [
-    "DatabaseErrors",
     "Inventory",
     "ItemRow",
     "ScanLocked",
+    "database_errors",
     "display_target",
     "is_postgres",
     "now_iso",

@@ -20,29 +20,43 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import importlib
 import json
 import os
 import socket
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pvscan.inventory.keys import is_postgres, now_iso, path_key, roots_key, under_roots
 from pvscan.inventory.marks import Marks
-from pvscan.inventory.postgres import ERRORS as PG_ERRORS
-from pvscan.inventory.postgres import PgConnection, PgLock, PostgresBackend
 from pvscan.inventory.queries import Queries
 from pvscan.inventory.sqlite import ERRORS as SQLITE_ERRORS
 from pvscan.inventory.sqlite import SqliteBackend, SqliteLock
 from pvscan.inventory.views import Views
 from pvscan.model import ItemResult
 
-#: What a broken, unreachable or locked database raises, whichever the backend.
-DatabaseErrors: tuple[type[BaseException], ...] = SQLITE_ERRORS + PG_ERRORS
+if TYPE_CHECKING:
+    from pvscan.inventory.postgres import PgLock, PostgresBackend
+
+#: The PostgreSQL backend, loaded when an inventory is a ``postgresql://`` URL. psycopg
+#: is 22 MB of resident memory; loaded by every scan it was carried by the coordinator
+#: and by each worker forked from it (a sixth of the bench's summed memory with OCR).
+_POSTGRES = "pvscan.inventory.postgres"
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """What a broken, unreachable or locked database raises, whichever backend is in
+    use (PostgreSQL's only once it is loaded: nothing else can raise them)."""
+    pg = sys.modules.get(_POSTGRES)
+    return SQLITE_ERRORS + pg.ERRORS if pg is not None else SQLITE_ERRORS
 
 
 def backend_for(target: str) -> SqliteBackend | PostgresBackend:
-    return PostgresBackend(target) if is_postgres(target) else SqliteBackend(target)
+    if is_postgres(target):
+        return importlib.import_module(_POSTGRES).PostgresBackend(target)  # type: ignore[no-any-return]
+    return SqliteBackend(target)
 
 
 def scan_lock(target: str) -> SqliteLock | PgLock:
@@ -85,6 +99,7 @@ class Inventory(Marks, Queries, Views):
         #: Set when this batch found no false-positive exceptions (see ``apply_exceptions``).
         self._no_exceptions = False
         self.backend: SqliteBackend | PostgresBackend = backend_for(self.path)
+        self._remote = is_postgres(self.path)
         self.db: Any = self.backend.connect(readonly)
 
     def close(self) -> None:
@@ -103,11 +118,11 @@ class Inventory(Marks, Queries, Views):
 
     def _pipeline(self) -> Any:
         """Statements whose results nobody waits for, sent together (PostgreSQL)."""
-        return self.db.pipeline() if isinstance(self.db, PgConnection) else contextlib.nullcontext()
+        return self.db.pipeline() if self._remote else contextlib.nullcontext()
 
     def fileno(self) -> int | None:
         """The connection's socket (PostgreSQL), which a forked worker must close."""
-        return self.db.fileno() if isinstance(self.db, PgConnection) else None
+        return self.db.fileno() if self._remote else None
 
     def has_table(self, name: str) -> bool:
         return self.backend.has_table(self.db, name)
