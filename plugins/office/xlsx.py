@@ -27,15 +27,38 @@ headers, such as "Fødselsnummer"); ``location_at(offset)`` names the exact cell
 
 ``.xlsb`` (binary parts) is read with pyxlsb when it is installed; otherwise it is
 reported as unsupported.
+
+**The fast path.** A sheet is first offered to python-calamine (Rust; quick-xml, no entity
+expansion), which reads the cell values about six times faster than the lxml reader
+(measured on the dev corpus's workbooks). It is taken only where it reads exactly what the
+lxml reader reads, and the lxml reader does the sheet otherwise (see :class:`_Calamine`):
+
+* every number format the workbook's cell styles use must be one both readers call a date,
+  or one both call a number (calamine decides dates by its own rules; a format they might
+  judge differently, e.g. ``[h]:mm`` or the East Asian built-ins, sends the workbook to
+  lxml);
+* the sheet part must be small enough to hold whole (calamine builds the sheet as a dense
+  grid), with every cell's reference given and the grid not much larger than its cells;
+* cells calamine would read differently send the sheet to lxml: ISO-date cells
+  (``t="d"``), numbers written with a leading zero, integers past 2**53 (a float cannot
+  hold them digit for digit), dates before 1 March 1900 (Excel's leap-year bug, which the
+  two readers resolve differently), times without a date and durations;
+* any error from calamine (damage, an encrypted part, an entity bomb) sends the workbook
+  to lxml, whose reason is the one reported.
+
+Comments are always read from the package.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import io
 import re
 import zipfile
 from collections.abc import Iterator
 
+import python_calamine
 from lxml import etree
 
 from pvscan import hookimpl
@@ -90,10 +113,15 @@ class XlsxExtractor(Extractor):
                     return
                 raise CorruptError("no xl/workbook.xml in the package")
             book = _Book(zf, names)
+            fast = _Calamine(item, book)
             for sheet_name, part in book.sheets:
                 if part is None:
                     continue
-                yield from book.sheet_segments(sheet_name, part)
+                rows = fast.rows(sheet_name, part)
+                if rows is None:
+                    yield from book.sheet_segments(sheet_name, part)
+                else:
+                    yield from book.rows_segments(sheet_name, part, rows)
 
 
 class _Book:
@@ -114,9 +142,27 @@ class _Book:
                 self.sheets.append(
                     (el.get("name") or f"Ark{len(self.sheets) + 1}", self.names.get(target.lower()))
                 )
-        self.strings = self._shared_strings(rels)
-        self.date_styles = self._date_styles(rels)
+        self.rels = rels
         self._date_style_cache: dict[str, bool] = {}
+
+    @functools.cached_property
+    def strings(self) -> list[str]:
+        """Shared strings, read when the lxml reader first needs them."""
+        return self._shared_strings(self.rels)
+
+    @functools.cached_property
+    def number_formats(self) -> list[tuple[int, str | None]]:
+        """The number format of each cell style (``cellXfs`` order): its id and, when the
+        workbook defines that id, the format code."""
+        return self._number_formats(self.rels)
+
+    @functools.cached_property
+    def date_styles(self) -> set[int]:
+        return {
+            i
+            for i, (fid, code) in enumerate(self.number_formats)
+            if fid in _DATE_BUILTIN or (code is not None and is_date_format(code))
+        }
 
     def _part_of_type(self, rels: dict[str, tuple[str, str]], kind: str, default: str) -> str | None:
         for typ, target in rels.values():
@@ -135,11 +181,11 @@ class _Book:
                 _free(si)
         return strings
 
-    def _date_styles(self, rels: dict[str, tuple[str, str]]) -> set[int]:
+    def _number_formats(self, rels: dict[str, tuple[str, str]]) -> list[tuple[int, str | None]]:
         part = self._part_of_type(rels, "styles", "xl/styles.xml")
-        dates: set[int] = set()
+        formats: list[tuple[int, str | None]] = []
         if part is None:
-            return dates
+            return formats
         root = parse_xml(self.zf.read(part))
         custom: dict[int, str] = {}
         for el in root.iter():
@@ -151,14 +197,14 @@ class _Book:
         for sec in root:
             if local(sec.tag) != "cellXfs":
                 continue
-            for i, xf in enumerate(x for x in sec if local(x.tag) == "xf"):
+            for xf in (x for x in sec if local(x.tag) == "xf"):
                 try:
                     fid = int(xf.get("numFmtId") or 0)
                 except ValueError:
+                    formats.append((-1, None))  # a number to the lxml reader
                     continue
-                if fid in _DATE_BUILTIN or (fid in custom and is_date_format(custom[fid])):
-                    dates.add(i)
-        return dates
+                formats.append((fid, custom.get(fid)))
+        return formats
 
     def cell_text(self, c: etree._Element, ns: str) -> str:
         """The text of one ``<c>`` as people see it (strings, numbers, dates).
@@ -221,6 +267,18 @@ class _Book:
                     yield seg
         yield from self._comments(sref, part)
 
+    def rows_segments(
+        self, sheet: str, part: str, rows: list[tuple[int, list[tuple[str, str]]]]
+    ) -> Iterator[Segment]:
+        """Segments of a sheet read by :class:`_Calamine`, the same as :meth:`sheet_segments`
+        gives for it."""
+        sref = sheet_ref(sheet)
+        header = ""
+        for rnum, cells in rows:
+            seg, header = sheet_row(cells, sref, rnum, header)
+            yield seg
+        yield from self._comments(sref, part)
+
     def _row_cells(self, row: etree._Element, prefix: str, rnum: str) -> list[tuple[str, str]]:
         """``(cell reference, text)`` of the row's non-empty cells, references as
         ``prefix + column letters + rnum`` (the row's own number, as Excel shows it)."""
@@ -250,6 +308,177 @@ class _Book:
                         yield Segment(text, location=f"{sref}!{el.get('ref') or ''} kommentar")
 
 
+#: A custom format both readers call a date: a date letter comes before any quote, escape,
+#: section break, AM/PM letter or bracket other than a locale/colour tag.
+_BOTH_DATE = re.compile(r"(?:\[[^\]\[hmsHMS][^\]\[]*\]|[^\"\[\]_\\;aAdmyhsDMYHS])*[dmyhsDMYHS]")
+#: Quoted text, bracket tags other than durations, and escapes of harmless characters:
+#: what is left of a format both readers call a number has none of the characters below.
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\[[^\]hmsHMS][^\]]*\]|[_\\][^dmyhsDMYHSaA]')
+_DATE_OR_UNSURE = re.compile(r'[dmyhsDMYHSaA\[\]"\\_]')
+#: Built-in formats both readers call a number (0-13, 37-44, 48, 49) or a date (14-22, 45-47).
+_BUILTIN_NUMBER = set(range(14)) | set(range(37, 45)) | {48, 49}
+_BUILTIN_DATE = set(range(14, 23)) | {45, 46, 47}
+
+
+def formats_agree(fid: int, code: str | None) -> bool:
+    """Whether python-calamine and :func:`is_date_format` surely read a cell of number
+    format ``fid``/``code`` alike (both a date, or both a number). Conservative: a format
+    this cannot vouch for sends the workbook to the lxml reader."""
+    if code is None:
+        return fid in _BUILTIN_NUMBER or fid in _BUILTIN_DATE
+    if fid < 164:  # a workbook redefining a built-in id: which one wins differs
+        return False
+    if code.lower() in ("general", "@"):
+        return True
+    if _BOTH_DATE.match(code):
+        return is_date_format(code)
+    return not is_date_format(code) and not _DATE_OR_UNSURE.search(_FORMAT_NOISE.sub("", code))
+
+
+class _Fallback(Exception):
+    """A sheet the lxml reader must read (see the module docstring)."""
+
+
+#: Sheet parts up to this size (uncompressed XML) may be read by calamine, which holds the
+#: sheet whole; and its dense grid may be at most this many cells, and at most
+#: ``_MAX_SPARSITY`` times the cells the sheet has (plus a page of slack).
+_CALAMINE_MAX_PART = 8 * 1024**2
+_CALAMINE_MAX_GRID = 1_000_000
+_MAX_SPARSITY = 8
+_CELL_REF_ATTR = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_LEADING_ZERO = re.compile(rb"v>[+-]?0[0-9]")
+_X_ESCAPE = re.compile(rb"_x[0-9A-Fa-f]{4}_")
+_TRIMMED_TEXT = re.compile(rb"<(?:[\w.-]+:)?t(?:\s(?:(?!xml:space)[^>])*)?>(?:[ \t\n]|[^<]*[ \t\n]</)")
+_EXACT_FLOAT = 2.0**53
+_FIRST_SAFE_DATE = dt.date(1900, 3, 1)
+
+
+class _Calamine:
+    """python-calamine for the sheets it reads exactly as the lxml reader does."""
+
+    def __init__(self, item: ItemData, book: _Book):
+        self.item = item
+        self.book = book
+        self._wb: python_calamine.CalamineWorkbook | None = None
+        self.usable = True
+
+    def _workbook(self) -> python_calamine.CalamineWorkbook | None:
+        if self._wb is None and self.usable:
+            try:
+                if not all(formats_agree(fid, code) for fid, code in self.book.number_formats):
+                    raise _Fallback("a number format the readers may judge differently")
+                strings = self.book._part_of_type(self.book.rels, "sharedStrings", "xl/sharedstrings.xml")
+                if strings is not None and _reads_differently(self.book.zf.read(strings)):
+                    raise _Fallback("strings calamine would read differently")
+                if self.item.path is not None:
+                    self._wb = python_calamine.CalamineWorkbook.from_path(self.item.path)
+                else:
+                    with self.item.open() as fh:
+                        self._wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(fh.read()))
+            except Exception:  # noqa: BLE001 - the lxml reader reads it and names any damage
+                self.usable = False
+        return self._wb
+
+    def rows(self, sheet: str, part: str) -> list[tuple[int, list[tuple[str, str]]]] | None:
+        """``(row number, [(cell reference, text), ...])`` of the sheet's non-empty rows, or
+        None where the lxml reader must read the sheet."""
+        try:
+            info = self.book.zf.getinfo(part)
+            if info.file_size > _CALAMINE_MAX_PART:
+                return None
+            raw = self.book.zf.read(part)
+            if b't="d"' in raw or _LEADING_ZERO.search(raw) or _reads_differently(raw):
+                return None
+            # every cell must carry its reference (plain <c> tags; a prefixed or reference-less
+            # sheet goes to lxml), so the grid calamine will build is known before it does
+            ncells = raw.count(b"<c ") + raw.count(b"<c>")
+            refs = _CELL_REF_ATTR.findall(raw)
+            if len(refs) != ncells:
+                return None
+            if refs:
+                cols = [_col_number(c) for c in {letters for letters, _ in refs}]
+                rows = [int(n) for n in {n for _, n in refs}]
+                grid = (max(cols) - min(cols) + 1) * (max(rows) - min(rows) + 1)
+                if grid > _CALAMINE_MAX_GRID or grid > _MAX_SPARSITY * ncells + 4096:
+                    return None
+            wb = self._workbook()
+            if wb is None:
+                return None
+            return _calamine_rows(wb.get_sheet_by_name(sheet), sheet_ref(sheet) + "!")
+        except _Fallback:
+            return None
+        except Exception:  # noqa: BLE001 - calamine's errors: the lxml reader reads and reports
+            return None
+
+
+def _reads_differently(raw: bytes) -> bool:
+    """Whether an XML part holds text calamine reads differently from lxml: a DTD, a
+    carriage return (XML parsers turn CR LF into LF, quick-xml does not), an ``_x000D_``
+    escape (calamine decodes it, the lxml reader keeps it), or a ``<t>`` whose text starts
+    or ends with a space or line break and is not marked ``xml:space="preserve"`` (calamine
+    trims it)."""
+    return b"<!DOCTYPE" in raw or b"\r" in raw or bool(_X_ESCAPE.search(raw) or _TRIMMED_TEXT.search(raw))
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _calamine_rows(
+    sheet: python_calamine.CalamineSheet, prefix: str
+) -> list[tuple[int, list[tuple[str, str]]]]:
+    start = sheet.start
+    if start is None:
+        return []
+    row0, col0 = start
+    letters = [col_letters(col0 + 1 + j) for j in range(sheet.width)]
+    out: list[tuple[int, list[tuple[str, str]]]] = []
+    for i, values in enumerate(sheet.to_python(), start=row0 + 1):
+        rnum = str(i)
+        cells: list[tuple[str, str]] = []
+        for j, v in enumerate(values):
+            kind = type(v)
+            if kind is str:
+                if not v:
+                    continue
+                text = v
+            elif kind is float:
+                # format_number's integer case, inlined: most numbers in a register are ids
+                if v.is_integer() and -_EXACT_FLOAT < v < _EXACT_FLOAT:
+                    text = str(int(v))
+                elif v.is_integer():
+                    raise _Fallback("an integer past 2**53")
+                else:
+                    text = format_number(v)
+            elif kind is bool:
+                continue
+            elif kind is dt.datetime or kind is dt.date:
+                text = _calamine_date(v)
+            elif kind is int:
+                text = format_number(v)
+            else:  # a time of day or a duration
+                raise _Fallback(f"a {kind.__name__} cell")
+            cells.append((prefix + letters[j] + rnum, text))
+        if cells:
+            out.append((i, cells))
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _calamine_date(v: dt.date) -> str:
+    """A date or datetime cell as :func:`excel_date` writes it (cached, as ``_date_cell``)."""
+    if isinstance(v, dt.datetime):
+        if v.date() < _FIRST_SAFE_DATE:
+            raise _Fallback("a date before 1 March 1900")
+        return v.strftime("%d.%m.%Y %H:%M" if v.hour or v.minute or v.second else "%d.%m.%Y")
+    if v < _FIRST_SAFE_DATE:
+        raise _Fallback("a date before 1 March 1900")
+    return v.strftime("%d.%m.%Y")
+
+
 def _free(el: etree._Element) -> None:
     """Drop a streamed element and the siblings already handled before it, so a sheet
     of a million rows is never held as a tree."""
@@ -274,7 +503,8 @@ def _date_cell(v: str, date1904: bool) -> str:
 
 
 def _string_item(si: etree._Element) -> str:
-    """Text of a shared/inline string: all ``<t>`` except phonetic runs (``<rPh>``)."""
+    """Text of a shared/inline string: all ``<t>`` except phonetic runs (``<rPh>``, also
+    when the run is wrapped in ``<r>``, as LibreOffice writes it)."""
     if len(si) == 1:
         tag = si[0].tag
         # the common <si><t>text</t></si>; same test as local(tag) == "t", without the split
@@ -282,8 +512,8 @@ def _string_item(si: etree._Element) -> str:
             return si[0].text or ""
     out: list[str] = []
     for el in si.iter("{*}t"):
-        parent = el.getparent()
-        if parent is not None and local(parent.tag) == "rPh":
+        # a phonetic run's text sits in <rPh><t> or <rPh><r><t>
+        if any(local(a.tag) == "rPh" for a in el.iterancestors()):
             continue
         out.append(el.text or "")
     return "".join(out)
