@@ -18,7 +18,7 @@ from typing import IO
 from pvscan import hookimpl
 from pvscan.interfaces import Source
 from pvscan.model import Entry, ItemRef, Settings, WalkError
-from pvscan.util.globs import exclusion_matcher
+from pvscan.util.globs import exclusion_matcher, patterns_under
 
 _OWNERS: dict[int, str] = {}
 
@@ -94,7 +94,8 @@ class LocalSource(Source):
             yield (root, st.st_size, st.st_mtime_ns, f"{st.st_dev}:{st.st_ino}", st)
             return
         visited = {(st.st_dev, st.st_ino)}
-        skip = exclusion_matcher(settings.exclude) if settings.exclude else None
+        exclude = patterns_under(settings.exclude, root) if settings.exclude else ()
+        skip = exclusion_matcher(exclude) if exclude else None
         # one iterator per open folder; descending pushes one, exhausting pops it
         stack: list[Iterator[os.DirEntry[str]]] = []
         listing = _listing(root)

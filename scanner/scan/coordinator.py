@@ -340,8 +340,11 @@ def _run(
     seen: list[int] = []
     state = {"walk_done": False, "last_progress": 0.0, "last_commit": time.monotonic(), "pending": 0}
     started = time.monotonic()
+    # A re-scan has the last scan's count; counting ahead as well would walk the share
+    # twice at once, and a re-scan is nothing but its walk.
+    previous = inv.known_file_count(roots) if progress is not None else None
     estimate = (
-        TotalEstimate(roots, inv.known_file_count(roots), exclude=settings.exclude)
+        TotalEstimate(roots, previous, count_ahead=previous is None, exclude=settings.exclude)
         if progress is not None
         else None
     )

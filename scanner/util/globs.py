@@ -17,6 +17,24 @@ def excluded(path: str, name: str, patterns: tuple[str, ...]) -> bool:
 _WILDCARDS = re.compile(r"[*?\[]")
 
 
+def patterns_under(patterns: tuple[str, ...], root: str) -> tuple[str, ...]:
+    """The patterns that can match something below ``root``: every name pattern, and
+    the path patterns whose literal beginning lies on the way to ``root`` or inside it.
+
+    Every scan leaves out pvscan's own inventory and data folder by absolute path; when
+    they are elsewhere (the usual case) the walk then tests nothing at all per entry,
+    instead of a prefix comparison for each file of the share."""
+    below = root.rstrip("/") + "/"
+    out = []
+    for p in patterns:
+        if "/" in p:
+            prefix = _WILDCARDS.split(p, 1)[0]
+            if not (prefix.startswith(below) or below.startswith(prefix)):
+                continue
+        out.append(p)
+    return tuple(out)
+
+
 @functools.cache
 def exclusion_matcher(patterns: tuple[str, ...]) -> Callable[[str, str], bool]:
     """All ``--exclude`` patterns as a test of (path, name), built once.
