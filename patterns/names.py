@@ -67,7 +67,8 @@ _LABEL_BEFORE = regex.compile(
 )
 #: What a label's text ends with (``_LABEL_BEFORE``'s ``[:\-–]``, before the spaces).
 _LABEL_ENDS = frozenset(":-–")
-#: A salutation or title right before the name (no colon).
+#: A salutation or title right before the name (no colon). Each ends in a letter, ``.``
+#: or ``/`` (``_cue_before`` tests that first).
 _SALUTE_BEFORE = regex.compile(
     r"(?i)(?:^|[^\p{L}])(?:hei|hallo|heisann|kjære|dear|hi|hello|god morgen|god dag|"
     r"fru|frue|herr|frk|frøken|dr\.?|doktor|advokat|lege|fastlege|sjukepleiar|sykepleier|"
@@ -95,6 +96,9 @@ _COMMA_FORM = regex.compile(
     r"(?=[ \u00a0]*(?:$|[\n\t|;(]|\d))",
     regex.M,
 )
+#: What every ``_COMMA_FORM`` holds: a comma, a space and a capital (an address's
+#: ``Storgata 1, 0150 Oslo`` has none, so the costlier pattern need not run).
+_COMMA_CUE = regex.compile(r",[ \u00a0]\p{Lu}")
 #: Words that end a street name, not a person's possessive ("Olav Kyrres gate").
 _STREET = regex.compile(
     r"[ \u00a0](?:gate|gata|gaten|veg|vei|vegen|veien|plass|allé|alle|torg|bakke|terrasse)\b"
@@ -170,7 +174,7 @@ _PHONE_ASCII = re.compile(
     r"(?![ \u00a0]?[0-9])"
 )
 #: A digit other than 0-9 (Arabic-Indic, Devanagari …): such a line takes ``_PHONE``.
-_OTHER_DIGIT = regex.compile(r"(?![0-9])\d")
+_OTHER_DIGIT = regex.compile(r"[^\D0-9]")
 _ACCOUNT = regex.compile(r"(?<![\d.])\d{4}(?:([. ])\d{2}\1|\d{2})\d{5}(?![\d.])")
 _PERSON_NUMBER = regex.compile(r"(?<!\d)\d{6}[ \u00a0\-–]?\d{5}(?!\d)")
 #: A Norwegian IBAN (``NO93 8601 1117 947``): its last 11 digits are the account.
@@ -194,7 +198,8 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
     born = birth_beside(text, start, end, context, lo, hi)
     if born:
         parts.add(f"f={born}")
-    if "@" in text[lo:hi]:
+    line = text[lo:hi]
+    if "@" in line:
         parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
     if _DIGIT.search(text, lo, hi) is None:
         return LINKED + ",".join(sorted(parts)) if parts else None
@@ -208,7 +213,7 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
         digits = _NON_DIGIT.sub("", m.group())[-11:]
         if mod11_ok(digits):
             parts.add(f"k={digits}")
-    if _OTHER_DIGIT.search(text, lo, hi) is None:
+    if line.isascii() or _OTHER_DIGIT.search(text, lo, hi) is None:
         phones = [
             m.group().replace(" ", "").replace("\u00a0", "").lstrip("+")
             for m in _PHONE_ASCII.finditer(text, lo, hi)
@@ -231,6 +236,8 @@ def _shared_contacts_dropped(text: str, found: list[Finding]) -> list[Finding]:
     with many recipients) an e-mail address or phone number belongs to one of them,
     not to each: keep the birth date (the one nearest after each name) and an address
     written right after the name (``Kari Nordmann <kari@example.no>``)."""
+    if len(found) < 2:
+        return found  # one name cannot share its line
     lines: dict[int, int] = {}
     for f in found:
         lo = text.rfind("\n", 0, f.start) + 1
@@ -282,6 +289,24 @@ def _column_kinds(heads: tuple[str, ...]) -> tuple[int, ...]:
         | (_FIRST_COLUMN if _FIRST_HEADER.match(h) else 0)
         | (_LAST_COLUMN if _LAST_HEADER.match(h) else 0)
         for h in heads
+    )
+
+
+def _cue_before(text: str, at: int) -> bool:
+    """A label (``_LABEL_BEFORE``) or a salutation or title (``_SALUTE_BEFORE``) ends
+    right before ``at``. The character they end with is tested first: a colon or dash
+    for a label; a letter, ``.`` or ``/`` (after an optional comma) for a salutation.
+    Most runs have neither before them (a table cell, a sentence's start)."""
+    window = text[max(0, at - 60) : at].rstrip()
+    end = window[-1:]
+    if end in _LABEL_ENDS and _LABEL_BEFORE.search(text, max(0, at - 60), at):
+        return True
+    if end == ",":
+        end = window[:-1].rstrip()[-1:]
+    return (
+        bool(end)
+        and (end.isalpha() or end in "./")
+        and _SALUTE_BEFORE.search(text, max(0, at - 30), at) is not None
     )
 
 
@@ -351,7 +376,7 @@ class NameDetector(Detector):
         header_cells = self._header_cells(segment)
         if header_cells:
             self._table_names(text, header_cells, emit)
-        for m in _COMMA_FORM.finditer(text) if "," in text else ():
+        for m in _COMMA_FORM.finditer(text) if _COMMA_CUE.search(text) else ():
             last, given = m.group(1), m.group(2)
             gparts = given.split()
             if not _is_first(gparts[0], first) or last.lower() in _NOT_SURNAME:
@@ -414,13 +439,7 @@ class NameDetector(Detector):
             run = list(_WORD.finditer(text, whole.start(), whole.end()))
             if len(run) < 2:
                 continue
-            at = run[0].start()
-            # A label ends in a colon or dash (then only spaces): test that before the
-            # label regex (most runs have neither).
-            cue = (
-                text[max(0, at - 60) : at].rstrip()[-1:] in _LABEL_ENDS
-                and _LABEL_BEFORE.search(text, max(0, at - 60), at)
-            ) or _SALUTE_BEFORE.search(text, max(0, at - 30), at)
+            cue = _cue_before(text, run[0].start())
             if run[0].group().lower().rstrip(".") in _SALUTE_WORDS:
                 run = run[1:]  # "Hei Olena Kovalenko", "Fru Hansen": the cue is in the run
                 cue = cue or True
