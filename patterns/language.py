@@ -57,6 +57,8 @@ FOREIGN = frozenset(
 
 _WORD = re.compile(r"[^\W\d_]+")
 _AEOA = frozenset("æøåÆØÅ")
+#: The foreign words that are not Norwegian ones too (a word in both counts as Norwegian).
+_FOREIGN_ONLY = FOREIGN - NORWEGIAN
 
 #: Words looked at, at most (the start of a long text decides).
 MAX_WORDS = 400
@@ -68,16 +70,16 @@ def counts(text: str, max_words: int = MAX_WORDS) -> tuple[int, int, int]:
     """(Norwegian, foreign, words looked at) over the first ``max_words`` words of
     ``text``; a word with æ, ø or å counts as Norwegian. (Only the first
     ``12 * max_words`` characters are tokenised: a long text's start decides.)"""
-    no = fo = 0
     words = _WORD.findall(text, 0, 12 * max_words)[:max_words]
-    for w in words:
-        w = w.lower()
-        if w in NORWEGIAN:
-            no += 1
-        elif w in FOREIGN:
-            fo += 1
-        elif not _AEOA.isdisjoint(w):
-            no += 1
+    if not words:
+        return 0, 0, 0
+    # One lower() for all words (no word holds a space, and lower() makes none).
+    joined = " ".join(words).lower()
+    lower = joined.split(" ")
+    no = sum(map(NORWEGIAN.__contains__, lower))
+    fo = sum(map(_FOREIGN_ONLY.__contains__, lower))
+    if not _AEOA.isdisjoint(joined):
+        no += sum(1 for w in lower if not _AEOA.isdisjoint(w) and w not in NORWEGIAN and w not in FOREIGN)
     return no, fo, len(words)
 
 
@@ -123,6 +125,15 @@ class DocumentLanguage:
         self.fo += got[1]
         self.words += got[2]
         return got
+
+    def feed_and_test(self, text: str) -> bool | None:
+        """:meth:`feed` ``text`` and return :func:`is_norwegian` of it, counting it once
+        when the feed counts it as far as that test does."""
+        whole = DOC_WORDS - self.words >= MAX_WORDS
+        got = self.feed(text)
+        if got is None or not whole:
+            return is_norwegian(text)
+        return decide(got[0], got[1])
 
     def norwegian(self) -> bool | None:
         return decide(self.no, self.fo)

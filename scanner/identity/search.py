@@ -158,6 +158,7 @@ def parse_birth(text: str, lang: str | None = None) -> _dt.date:
 # ------------------------------------------------------------------ names
 #: Letters a name may hold besides the alphabet: hyphen, apostrophe, space.
 _NAME_OK = re.compile(r"^[^\W\d_]+(?:[-'’][^\W\d_]+)*$")
+_HYPHEN = re.compile(r"\s*-\s*")
 
 
 def normalise_name(parts: list[str] | tuple[str, ...]) -> str:
@@ -169,7 +170,8 @@ def normalise_name(parts: list[str] | tuple[str, ...]) -> str:
     out = []
     for p in parts:
         p = unicodedata.normalize("NFC", p).strip().replace("’", "'")
-        p = re.sub(r"\s*-\s*", "-", p)
+        if "-" in p:
+            p = _HYPHEN.sub("-", p)
         if p:
             out.append(p.lower())
     return " ".join(out)

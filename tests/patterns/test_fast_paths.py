@@ -3,7 +3,8 @@
 Each fast path (Aho-Corasick prefilter for the lexicon, lower-cased windows for
 context words, cut from the segment's Latin-1 bytes when at hand, set tests for the
 person link, digit clusters found on class bytes, skipped hopeless digit runs, phone
-words tried at their cores, unrolled check digits) is compared against the pattern it
+words tried at their cores, unrolled check digits, the name detector's cue and phone
+paths, the one-pass language count) is compared against the pattern it
 stands in for on randomised text that
 is dense in the tricky cases (odd white space in multi-word terms, compound tails,
 acronyms at word edges, cut windows, digit runs of every length).
@@ -20,6 +21,7 @@ from pvscan.interfaces import DocState
 from pvscan.model import Segment, Settings
 from pvscan.patterns import context as ctx
 from pvscan.patterns import identifiers as ids
+from pvscan.patterns import language, names
 from pvscan.patterns import lexicon as lex
 from pvscan.patterns.identifiers import ContactDetector, IdentifierDetector
 
@@ -279,3 +281,100 @@ def test_classification_on_character_codes_agrees_with_int_parsing() -> None:
             assert numbers.classify_checked(d) == numbers._classify_slow(d), d
             checked += numbers._classify_slow(d) is not None
     assert checked > 10000  # plenty of valid numbers of every variant were compared
+
+
+def test_name_cue_test_is_the_label_and_salutation_search() -> None:
+    """``names._cue_before`` looks at the character a label or salutation ends with
+    before running the patterns; it must say what the two searches say."""
+    words = ["Hei", "hallo", "KJÆRE", "dr", "Dr.", "Mrs.", "ms", "v/", "c/o", "Att.", "attn", "god  morgen"]
+    words += ["Navn", "gjelder", "TIL", "Pasient", "fra", "Kari", "ok", "x.", "1/", "HEİ", "mrſ", "hei!"]
+    ends = [
+        "",
+        ",",
+        " ,",
+        ", ",
+        ",\u00a0",
+        ":",
+        " :",
+        " - ",
+        " – ",
+        "-",
+        "\u00a0",
+        "\n",
+        "\t",
+        "  ",
+        "\x1f",
+        ";",
+        ".,",
+    ]
+    starts = ["", "x ", "abc", "(", "1", "…\n", "a" * 70 + " "]
+    texts = [f"{s}{w}{e}" for s in starts for w in words for e in ends]
+    rnd = random.Random(16)
+    alphabet = "HhEeIi,:-–./ \u00a0\nTtLlVvC\x1fæ"
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12))) for _ in range(3000)]
+    for text in texts:
+        at = len(text)
+        line = text + "Kari Nordmann"
+        want = bool(
+            names._LABEL_BEFORE.search(line, max(0, at - 60), at)
+            or names._SALUTE_BEFORE.search(line, max(0, at - 30), at)
+        )
+        assert names._cue_before(line, at) == want, repr(text)
+
+
+def test_phone_on_an_ascii_digit_line_is_the_phone_pattern() -> None:
+    """Lines whose digits are all 0-9 take ``_PHONE_ASCII`` (standard engine): the same
+    numbers as ``_PHONE``, whatever stands around them."""
+    rnd = random.Random(16)
+    alphabet = "0123456789" * 3 + "  \u00a0\u00a0++-./aN\n"
+    for _ in range(20000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(6, 30)))
+        lo = rnd.randint(0, 3)
+        want = ["".join(c for c in m.group() if c.isdigit()) for m in names._PHONE.finditer(text, lo)]
+        got = [
+            m.group().replace(" ", "").replace("\u00a0", "").lstrip("+")
+            for m in names._PHONE_ASCII.finditer(text, lo)
+        ]
+        assert got == want, repr(text)
+
+
+def test_language_counts_lower_once() -> None:
+    """``language.counts`` lower-cases all words in one go; word by word gives the same."""
+
+    def by_word(text: str, max_words: int) -> tuple[int, int, int]:
+        no = fo = 0
+        words = language._WORD.findall(text, 0, 12 * max_words)[:max_words]
+        for w in words:
+            w = w.lower()
+            if w in language.NORWEGIAN:
+                no += 1
+            elif w in language.FOREIGN:
+                fo += 1
+            elif not language._AEOA.isdisjoint(w):
+                no += 1
+        return no, fo, len(words)
+
+    rnd = random.Random(16)
+    pieces = [
+        "og",
+        "OG",
+        "the",
+        "Der",
+        "die",
+        "ΣΟΦΟΣ",
+        "İstanbul",
+        "ẞ",
+        "på",
+        "PÅ",
+        "Ære",
+        " ",
+        " ",
+        "\n",
+        "-",
+        "7",
+        "æ",
+    ]
+    for _ in range(5000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
+        for max_words in (400, 5, 1):
+            assert language.counts(text, max_words) == by_word(text, max_words), repr(text)
