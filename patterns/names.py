@@ -209,7 +209,8 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
         # are taken as one (above).
         if mod11_ok(digits) and (len(m.group()) > 11 or classify_fnr(digits) is None):
             parts.add(f"k={digits}")
-    for m in _IBAN.finditer(text, lo, hi):
+    # (An IBAN starts with NO in either case; ``(?i)`` reads only N, n, O and o so.)
+    for m in _IBAN.finditer(text, lo, hi) if "no" in line.lower() else ():
         digits = _NON_DIGIT.sub("", m.group())[-11:]
         if mod11_ok(digits):
             parts.add(f"k={digits}")
