@@ -29,7 +29,7 @@ from importlib import resources
 
 import regex
 
-from pvscan.identity.masking import LINKED_PREFIX
+from pvscan.identity.masking import LINKED_PREFIX, merge_links
 from pvscan.identity.numbers import classify_fnr, mod11_ok
 from pvscan.identity.search import normalise_name
 from pvscan.interfaces import Detector, DocState
@@ -232,11 +232,13 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
 _OWN_ADDRESS = regex.compile(r"[ \u00a0]*[<(\[]\s*(?:mailto:)?([\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})")
 
 
-def _shared_contacts_dropped(text: str, found: list[Finding]) -> list[Finding]:
+def _shared_contacts_dropped(text: str, found: list[Finding], settled: set[int]) -> list[Finding]:
     """On a line with several names (a class list's child and parent, a mail header
     with many recipients) an e-mail address or phone number belongs to one of them,
     not to each: keep the birth date (the one nearest after each name) and an address
-    written right after the name (``Kari Nordmann <kari@example.no>``)."""
+    written right after the name (``Kari Nordmann <kari@example.no>``). Names whose
+    table cells were already shared out (``settled``, see :func:`_row_owners`) keep
+    what they were given."""
     if len(found) < 2:
         return found  # one name cannot share its line
     lines: dict[int, int] = {}
@@ -244,6 +246,8 @@ def _shared_contacts_dropped(text: str, found: list[Finding]) -> list[Finding]:
         lo = text.rfind("\n", 0, f.start) + 1
         lines[lo] = lines.get(lo, 0) + 1
     for f in found:
+        if id(f) in settled:
+            continue
         if f.variant and lines[text.rfind("\n", 0, f.start) + 1] > 1:
             kept = [p for p in f.variant[len(LINKED) :].split(",") if p.startswith("f=")]
             own = _OWN_ADDRESS.match(text, f.end)
@@ -265,9 +269,9 @@ def birth_beside(text: str, start: int, end: int, context: str, lo: int, hi: int
             found.append((m.start(), f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
     for m in _LABELLED_DATE.finditer(text, lo, hi):
         found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
-    if not found and context and " | " in context:
-        heads, cells = context.split(" | "), text[lo:hi].split(" | ")
-        if len(heads) == len(cells):
+    if not found:
+        _, heads, cells = row_cells(context, text[lo:hi])
+        if heads:
             for head, cell in zip(heads, cells, strict=True):
                 d = _DATE_CELL.match(cell)
                 if d and _BIRTH_HEADER.search(head):
@@ -309,6 +313,159 @@ def _cue_before(text: str, at: int) -> bool:
         and (end.isalpha() or end in "./")
         and _SALUTE_BEFORE.search(text, max(0, at - 30), at) is not None
     )
+
+
+#: A form's field line that holds only a person number, a phone number or an e-mail
+#: address under its label (``Fnr. 010190 12345``, ``Tlf. 912 34 567``,
+#: ``E-post: kari@example.no``): in the lines right under a name (a form, a letter's
+#: sender block) it is that person's. Account numbers are left out: an invoice's
+#: "pay to" account stands under the customer's name and is not the customer's.
+_FIELD_LINE = regex.compile(
+    r"(?i)^\s*(?:"
+    r"(?:fnr|f\.\s?nr|fødselsnr|fødselsnummer|personnr|personnummer|d-nummer|d-nr)\.?\s*:?\s*"
+    r"\d{6}[ \u00a0\-–]?\d{5}"
+    r"|(?:tlf|telefon|mobil|mob|mobiltelefon|phone)\.?\s*:?\s*(?:(?:\+|00)47[ \u00a0]?)?[2-9]\d(?:[ \u00a0]?\d){6}"
+    r"|(?:e-?post|e-?mail)\s*:?\s*<?[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}>?"
+    r")\s*$"
+)
+#: A line short enough to belong to a name's block (an address, a job title, a
+#: staff number); a longer one is running text and ends the block.
+_BLOCK_LINE = 48
+#: The longest line a name may stand on and start a block (a label and the name:
+#: *Arbeidstakar Kari Nordmann*); a name inside a sentence starts none.
+_NAME_LINE = 60
+#: How many lines under a name its block may reach.
+_BLOCK_LINES = 4
+
+
+def _complete_blocks(text: str, found: list[Finding], doc: DocState) -> None:
+    """Give a name that stands on a short line of its own (a form's *Arbeidstakar Kari
+    Nordmann*, the sender block of a letter) what its field lines right below say: a
+    person number, phone or e-mail address each alone under its label (see
+    :data:`_FIELD_LINE`). The block ends at a blank or long line, at another name, or
+    after :data:`_BLOCK_LINES` lines, and may run on into the next segments (a
+    document's paragraphs): the name's finding is completed in place, as the item is
+    stored only when all its segments are read."""
+    block: list = doc.get("names_block") or [None, 0]
+    if not found and block[0] is None:
+        doc["names_block"] = block
+        return  # nothing to start or continue: most segments
+    names_at: dict[int, list[Finding]] = {}
+    for f in found:
+        names_at.setdefault(text.rfind("\n", 0, f.start) + 1, []).append(f)
+    starts = sorted(names_at, reverse=True)  # name lines still ahead, next one last
+    lo = 0
+    while lo <= len(text):
+        if block[0] is None:
+            # No open block: lines up to the next name's change nothing.
+            while starts and starts[-1] < lo:
+                starts.pop()
+            if not starts:
+                break
+            lo = starts[-1]
+        hi = text.find("\n", lo)
+        hi = hi if hi >= 0 else len(text)
+        line = text[lo:hi]
+        here = names_at.get(lo)
+        if here:
+            block = [here[0], 0] if len(here) == 1 and len(line.strip()) <= _NAME_LINE else [None, 0]
+        elif block[0] is not None:
+            block[1] += 1
+            if not line.strip() or len(line.strip()) > _BLOCK_LINE or block[1] > _BLOCK_LINES:
+                block = [None, 0]
+            elif _FIELD_LINE.match(line):
+                facts = linked_on_line(line, 0, 0)
+                if facts:
+                    block[0].variant = merge_links(block[0].variant, facts)
+        lo = hi + 1
+    doc["names_block"] = block
+
+
+#: How a table row's cells are joined (the extractors' separator; the header row's
+#: cells, joined the same way, are the row's context).
+CELL = " | "
+#: Header words that say only "a name", not whose: no hint of which name a column
+#: belongs to (see :func:`_row_owners`).
+_GENERIC_HEAD = frozenset("navn namn name fullt fullstendig heile full".split())
+
+
+def row_cells(context: str, line: str) -> tuple[str, list[str], list[str]]:
+    """(separator, column headers, cells) of a table row under its header row (the
+    segment's context), or ``("", [], [])`` when the line is not such a row.
+
+    A row of a document's or spreadsheet's table (cells joined by :data:`CELL`) may be
+    shorter than its header: the extractors leave empty cells out, and the empty ones
+    of a register are most often its last, optional columns (a remark, an allergy), so
+    its cells stand under the first headers. A line of a delimited file (``;``, tab,
+    or ``,`` with three columns or more) keeps its empty cells and must be exactly as
+    wide as its header."""
+    if not context:
+        return "", [], []
+    if CELL in context:
+        heads, cells = context.split(CELL), line.split(CELL)
+        return (CELL, heads[: len(cells)], cells) if len(cells) <= len(heads) else ("", [], [])
+    for sep, least in (("\t", 1), (";", 1), (",", 2)):
+        if context.count(sep) >= least:
+            heads, cells = context.split(sep), line.split(sep)
+            return (sep, heads, cells) if len(cells) == len(heads) else ("", [], [])
+    return "", [], []
+
+
+def _head_words(head: str) -> set[str]:
+    return {w for w in regex.findall(r"\p{L}{3,}", head.lower()) if w not in _GENERIC_HEAD}
+
+
+def _row_owners(text: str, found: list[Finding], context: str) -> set[int]:
+    """Share out a table row's cells among the names on it, and link to each name only
+    what stands in its own cells. A class list's row names a child and a parent
+    (``Elev | Fødd | Føresett | Telefon føresett``): the birth date is the child's, the
+    phone the parent's. A cell belongs to the name column its header names (*Telefon
+    føresett* to *Føresett*), else to the nearest name to its left (details follow whom
+    they describe), else (cells before any name) to the row's first name. Returns the
+    ids of the findings settled so."""
+    by_line: dict[int, list[Finding]] = {}
+    for f in found:
+        by_line.setdefault(text.rfind("\n", 0, f.start) + 1, []).append(f)
+    settled: set[int] = set()
+    for lo, names_ in by_line.items():
+        hi = text.find("\n", lo)
+        hi = hi if hi >= 0 else len(text)
+        sep, heads, cells = row_cells(context, text[lo:hi])
+        # One name on a document's table row has the whole row, as on any line; a
+        # delimited file's line goes through here for its columns' birth dates.
+        if not heads or (len(names_) < 2 and sep == CELL):
+            continue
+        spans, pos = [], lo
+        for c in cells:
+            spans.append((pos, pos + len(c)))
+            pos += len(c) + len(sep)
+        name_cell = {}
+        for f in names_:
+            idx = next((i for i, (s, e) in enumerate(spans) if s <= f.start and f.end <= e), None)
+            if idx is None or idx in name_cell.values():
+                break  # a name across cells, or two in one cell: not a row to share out
+            name_cell[id(f)] = idx
+        else:
+            owners = sorted(name_cell.values())
+            words = {i: _head_words(heads[i]) for i in owners}
+            owner_of = {}
+            for j in range(len(cells)):
+                if j in owners:
+                    owner_of[j] = j
+                    continue
+                named = [i for i in owners if words[i] & _head_words(heads[j])]
+                left = [i for i in owners if i < j]
+                owner_of[j] = named[0] if len(named) == 1 else (left[-1] if left else owners[0])
+            for f in names_:
+                mine = [j for j in range(len(cells)) if owner_of[j] == name_cell[id(f)]]
+                sub = CELL.join(cells[j] for j in mine)
+                offset = sum(len(cells[j]) + len(CELL) for j in mine if j < name_cell[id(f)])
+                start = offset + (f.start - spans[name_cell[id(f)]][0])
+                f.variant = linked_on_line(
+                    sub, start, start + f.end - f.start, CELL.join(heads[j] for j in mine)
+                )
+                settled.add(id(f))
+    return settled
 
 
 def _is_first(word: str, first: frozenset[str]) -> bool:
@@ -394,7 +551,10 @@ class NameDetector(Detector):
             # author) is kept only below the default threshold: the lists hold names
             # used the world over, and Norwegian cues are what make a name a hit here.
             out = [replace(f, confidence="low") for f in out]
-        return _shared_contacts_dropped(text, out)
+        settled = _row_owners(text, out, segment.context)
+        out = _shared_contacts_dropped(text, out, settled)
+        _complete_blocks(text, out, doc)
+        return out
 
     @staticmethod
     def _header_cells(segment: Segment) -> list[str]:

@@ -77,7 +77,9 @@ def measure(db: str, corpus_dir: str, people_n: int, seed: int) -> dict[str, dic
         truth_n = listed_n = right_n = weak_n = weak_wrong = 0
         for p in sample:
             items, _ = split_namesakes(collect(db, make(p))[0])
-            listed = {it.display.removeprefix(root): it for it in items}
+            # The path on disk, not the display form: a file name that is not UTF-8 is
+            # written in the truth with surrogate escapes, as os.fsdecode gives it.
+            listed = {os.fsdecode(it.path).removeprefix(root): it for it in items}
             truth = where[p["pid"]]
             truth_n += len(truth)
             listed_n += len(listed)

@@ -83,6 +83,19 @@ def protect_links(variant: str, key: bytes | None = None) -> str:
     return LINKED_PREFIX + ",".join(parts)
 
 
+def merge_links(a: str | None, b: str | None) -> str | None:
+    """The linked facts of two finds of one name, together: where a name recurs in one
+    place (a letter's address block, then its *Gjelder:* line with the number), each
+    line's facts must reach the access request, not only the first's. Anything that is
+    not a list of linked facts is kept as it was (``a``)."""
+    if not b or not b.startswith(LINKED_PREFIX) or (a and not a.startswith(LINKED_PREFIX)):
+        return a
+    if not a:
+        return b
+    parts = {*a[len(LINKED_PREFIX) :].split(","), *b[len(LINKED_PREFIX) :].split(",")}
+    return LINKED_PREFIX + ",".join(sorted(parts))
+
+
 def linked_facts(variant: str | None) -> dict[str, set[str]]:
     """The stored linked facts of a name finding: kind (``f``, ``e``, ``t``) -> values."""
     out: dict[str, set[str]] = {}

@@ -27,8 +27,10 @@ import socket
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pvscan.identity.masking import merge_links
 from pvscan.inventory.keys import is_postgres, now_iso, path_key, roots_key, under_roots
 from pvscan.inventory.marks import Marks
 from pvscan.inventory.queries import Queries
@@ -392,12 +394,19 @@ class Inventory(Marks, Queries, Views):
         self, item_id: int, res: ItemResult, reveal: bool, masker: Any
     ) -> list[tuple[Any, ...]]:
         """The findings rows of one item: equal findings (same inner item, type, value and
-        location) become one row with a count, each with its masked value and keyed hash."""
+        location) become one row with a count, each with its masked value and keyed hash.
+        A name's row keeps what stood beside each of its finds there (the linked facts
+        of all of them, :func:`~pvscan.identity.masking.merge_links`)."""
         agg: dict[tuple[str, str, str, str], list[Any]] = {}
         for f in res.findings:
             k = (f.item, f.type, f.value, f.location)
             if k in agg:
                 agg[k][-1] += 1
+                if f.type == "navn" and f.variant:
+                    first = agg[k][0]
+                    merged = merge_links(first.variant, f.variant)
+                    if merged != first.variant:
+                        agg[k][0] = replace(first, variant=merged)
                 continue
             agg[k] = [f, 1]
         if not agg:

@@ -93,6 +93,60 @@ def test_what_stands_on_a_names_line_is_kept_with_it() -> None:
     assert variants("Hei, gjeld Kari Nordmann.\nRing 912 34 567.") == [None]
 
 
+def test_a_table_rows_cells_are_shared_out_among_its_names() -> None:
+    """Child, birth date, parent, the parent's phone: each name gets its own cells,
+    also when the row is shorter than its header (an empty last cell left out)."""
+    det = NameDetector()
+    head = "Elev | Fødd | Føresett | Telefon føresett | Merknad"
+    found = list(
+        det.detect(Segment("Ola Berg | 16.02.2014 | Kari Berg | 415 41 497", context=head), DocState())
+    )
+    assert [(f.value, f.variant) for f in found] == [
+        ("ola berg", f"{LINKED}f=160214"),
+        ("kari berg", f"{LINKED}t=41541497"),
+    ]
+    # A delimited file's line keeps its empty cells, under the header row given as context.
+    found = list(
+        det.detect(
+            Segment(
+                "Ola Berg;16.02.2014;Kari Berg;415 41 497;",
+                context="Elev;Fødd;Føresett;Telefon føresett;Merknad",
+            ),
+            DocState(),
+        )
+    )
+    assert [f.variant for f in found] == [f"{LINKED}f=160214", f"{LINKED}t=41541497"]
+    # The header names whose a column is, wherever it stands.
+    head = "Mobil mor | Barn | Mor"
+    found = list(det.detect(Segment("412 01 755 | Ola Berg | Kari Berg", context=head), DocState()))
+    assert [f.variant for f in found] == [None, f"{LINKED}t=41201755"]
+
+
+def test_field_lines_under_a_name_are_its_own() -> None:
+    det = NameDetector()
+
+    def variants(*segments: str) -> list[str | None]:
+        doc = DocState()
+        found = [f for s in segments for f in det.detect(Segment(s), doc)]
+        return [f.variant for f in found]
+
+    fnr = make_fnr(date(1996, 4, 3))
+    assert variants(f"Tilsett Kari Nordmann\nTilsettnr. 1694\nFnr. {fnr}") == [f"{LINKED}f=030496"]
+    # A letter's sender block, one paragraph each (one segment each).
+    assert variants("Kari Nordmann", "Fjellvegen 2", "6900 Storevik", "Tlf. 476 64 981") == [
+        f"{LINKED}t=47664981"
+    ]
+    # Not after running text, a blank line or another name; not an account (an
+    # invoice's "pay to" account stands under the customer's name).
+    assert variants(
+        f"Kari Nordmann\nHar søkt om avlastning for sonen sin i heile sommarferien.\nFnr. {fnr}"
+    ) == [None]
+    assert variants(f"Kari Nordmann\n\nFnr. {fnr}") == [None]
+    assert variants(f"Kari Nordmann\nPer Hansen\nFnr. {fnr}") == [None, f"{LINKED}f=030496"]
+    acct = make_kontonummer(random.Random(3), bank="1206")
+    assert variants(f"Kari Nordmann\nKontonummer: {acct}") == [None]
+
+
 def confidences(text: str) -> list[str]:
     det, doc = NameDetector(), DocState()
     return [f.confidence for f in det.detect(Segment(text), doc)]

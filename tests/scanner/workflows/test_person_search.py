@@ -13,12 +13,13 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from reportlab.pdfgen import canvas
 
 from pvscan.cli import main
 from pvscan.scan import scan
 from pvscan.testing import make_fnr, make_kontonummer
 from pvscan.workflows.access import access_request, collect
-from pvscan.workflows.access.query import NAME, NAME_BIRTH, STRONG
+from pvscan.workflows.access.query import NAME, NAME_BIRTH, NAME_OTHER, STRONG
 from pvscan.workflows.find import parse_keys
 
 RNG = random.Random(1515)
@@ -178,3 +179,83 @@ def test_missing_scan_root_refused(share: tuple[Path, str], tmp_path: Path) -> N
     moved.rename(root)
     r = runner.invoke(main, ["find", "--fnr", KARI, "--db", db, "--jsonl", "-"])
     assert [Path(json.loads(x)["file"]).name for x in r.output.splitlines()] == ["vedtak.docx"]
+
+
+# ---------------------------------------------------------------- namesakes told apart
+OLA_CHILD = make_fnr(date(2014, 2, 16), rng=RNG)  # the child in the class list
+OLA_ADULT = make_fnr(date(1980, 3, 4), rng=RNG)  # an adult namesake who asks
+
+
+@pytest.fixture()
+def namesakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Files about another Kari Nordmann (or Ola Berg), each with something that tells
+    them apart, but not on the name's own line or not in the name's own cells."""
+    monkeypatch.setenv("PVSCAN_HOME", str(tmp_path / "home"))
+    root = tmp_path / "share"
+    root.mkdir()
+    # A class list: child, birth date, parent, the parent's phone; the remark column is
+    # empty in the first row (the extractors leave empty cells out).
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Elev", "Fødd", "Føresett", "Telefon føresett", "Merknad"])
+    ws.append(["Ola Berg", "16.02.2014", "Per Berg", "415 41 497"])
+    ws.append(["Nils Moe", "03.05.2014", "Kari Nordmann", "476 64 981", "Nøtteallergi"])
+    wb.save(str(root / "klasseliste.xlsx"))
+    # A letter from another Kari Nordmann: her phone in the sender block, a paragraph each.
+    _docx(
+        root / "klage.docx",
+        [
+            "Kari Nordmann",
+            "Fjellvegen 2",
+            "6900 Storevik",
+            "Tlf. 476 64 981",
+            "Eg klagar på vedtaket i saka.",
+        ],
+    )
+    # A pay slip: the employee's number two lines under her name.
+    c = canvas.Canvas(str(root / "lonsslipp.pdf"))
+    for i, line in enumerate(
+        ["Lønsslipp mars 2024", "Tilsett Kari Nordmann", "Tilsettnr. 1694", f"Fnr. {OTHER}"]
+    ):
+        c.drawString(72, 800 - 16 * i, line)
+    c.save()
+    # A decision: the name first in the address block, then with the number.
+    (root / "vedtak.txt").write_text(
+        f"Kari Nordmann\nFjellvegen 2\n\nVedtak om avlastning\nGjelder: Kari Nordmann, fnr {OTHER}\n",
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "inv.sqlite")
+    scan([str(root)], db, workers=0)
+    return db
+
+
+def test_namesakes_told_apart_by_what_stands_beside_the_name_in_the_file(namesakes: str) -> None:
+    """The requester (born 1990, phone 912 34 567) shares her name with the parent in a
+    class list, a letter writer, an employee and a citizen with another number: each
+    file says so, in the name's own cells, its field lines or another of its lines."""
+    keys = parse_keys([KARI], [], ["Kari Nordmann"], [], ["912 34 567"])
+    res = {Path(i.display).name: i.evidence for i in collect(namesakes, keys)[0]}
+    assert res == {
+        "klasseliste.xlsx": NAME_OTHER,  # the parent's phone, in the parent's column
+        "klage.docx": NAME_OTHER,  # the writer's phone, under her name
+        "lonsslipp.pdf": NAME_OTHER,  # the employee's number, under her name
+        "vedtak.txt": NAME_OTHER,  # the number on the name's second line
+    }
+
+
+def test_a_class_lists_birth_date_is_the_childs_not_the_parents(namesakes: str) -> None:
+    # The parent, searched by name and her own birth date: the child's date is not hers.
+    by_name = parse_keys(names=["Kari Nordmann"], birth="01.01.1990")
+    assert {Path(i.display).name: i.evidence for i in collect(namesakes, by_name)[0]}[
+        "klasseliste.xlsx"
+    ] == NAME
+    # An adult Ola Berg is not the child born 2014 (the row has no remark: a short row).
+    ola = parse_keys([OLA_ADULT], [], ["Ola Berg"])
+    assert {Path(i.display).name: i.evidence for i in collect(namesakes, ola)[0]} == {
+        "klasseliste.xlsx": NAME_OTHER
+    }
+    # The child himself is confirmed by his birth date.
+    child = parse_keys([OLA_CHILD], [], ["Ola Berg"])
+    assert {Path(i.display).name: i.evidence for i in collect(namesakes, child)[0]} == {
+        "klasseliste.xlsx": NAME_BIRTH
+    }
