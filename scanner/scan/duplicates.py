@@ -32,21 +32,20 @@ import hashlib
 import os
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
-from pvscan.model import ItemRef, ItemResult
+from pvscan.model import ItemRef, ItemResult, Problem
 
 #: Files smaller than this are read, never hashed: parsing them costs about as much.
 MIN_SIZE = 1024
 #: Sizes remembered (with up to PEERS files each), newest kept.
 SIZES = 1 << 16
 PEERS = 8
-#: Originals remembered for copies that come later (their results without findings, a
-#: few hundred bytes each). Findings were once held here too, bounded at 20,000: on the
+#: Originals remembered for copies that come later (see :class:`Original`, a few
+#: hundred bytes each: 3-4 MB at most). Findings were once held here too, bounded at 20,000: on the
 #: bench's duplicate-heavy tree half of the copies (those of big registers) had lost
 #: their original's result and were read again.
-RESULTS = 1 << 15
+RESULTS = 1 << 14
 _CHUNK = 1 << 20
 
 
@@ -99,8 +98,8 @@ class Duplicates:
         self._sizes: OrderedDict[int, list[list[Any]]] = OrderedDict()  # size -> [[url, path, name, key]]
         self._pending: set[str] = set()  # urls sent to the readers, result not yet back
         self._waiting: dict[str, list[ItemRef]] = {}  # original url -> copies waiting for it
-        self._results: OrderedDict[str, ItemResult] = OrderedDict()
-        self._ready: deque[tuple[ItemResult, ItemRef]] = deque()
+        self._results: OrderedDict[str, Original] = OrderedDict()
+        self._ready: deque[tuple[Original, ItemRef]] = deque()
         self.copies = 0
         self.copy_bytes = 0
 
@@ -164,10 +163,10 @@ class Duplicates:
         if url not in self._pending:
             return
         self._pending.discard(url)
-        light = replace(res, findings=[], counters={})
+        kept = Original.of(res)
         for copy in self._waiting.pop(url, ()):
-            self._ready.append((light, copy))
-        self._results[url] = light
+            self._ready.append((kept, copy))
+        self._results[url] = kept
         while len(self._results) > RESULTS:
             self._results.popitem(last=False)
 
@@ -178,17 +177,45 @@ class Duplicates:
         return copy_result(original, ref)
 
 
-def copy_result(original: ItemResult, ref: ItemRef) -> ItemResult:
+class Original(NamedTuple):
+    """What a copy takes from its original's result besides the findings (which the
+    inventory copies): a few hundred bytes, not the result with its item reference."""
+
+    url: str
+    problems: tuple[Problem, ...]
+    kind: str
+    extractor: str
+    inner_items: int
+    unscannable: bool
+    skipped: str
+
+    @classmethod
+    def of(cls, res: ItemResult) -> Original:
+        return cls(
+            res.ref.url,
+            tuple(res.problems),
+            res.kind,
+            res.extractor,
+            res.inner_items,
+            res.unscannable,
+            res.skipped,
+        )
+
+
+def copy_result(original: Original, ref: ItemRef) -> ItemResult:
     """The result of ``ref``, a byte-identical copy of ``original``'s item: the same
     problems (their inner paths are relative to the item), its own ref, and the
     original's findings by reference (``copy_of``), which the inventory copies."""
-    return replace(
-        original,
+    return ItemResult(
         ref=ref,
-        findings=[],
-        elapsed=0.0,
+        problems=list(original.problems),
+        kind=original.kind,
+        extractor=original.extractor,
+        inner_items=original.inner_items,
+        unscannable=original.unscannable,
+        skipped=original.skipped,
         counters={"duplicates.copies": 1},
-        copy_of=original.ref.url,
+        copy_of=original.url,
     )
 
 
