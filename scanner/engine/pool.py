@@ -60,6 +60,24 @@ _EXTERNAL_ENDS = {STOPPED_EXIT, -signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP}
 INHERITED_FDS_TO_CLOSE: set[int] = set()
 
 
+#: An item with more findings than this leaves its worker's heap fragmented: after it
+#: the worker gives the freed memory back (see :func:`_give_back_memory`).
+BIG_RESULT = 1000
+
+
+def _give_back_memory() -> None:
+    """Return the heap's free pages to the system (glibc ``malloc_trim``; no-op elsewhere).
+
+    A register of ten thousand rows is tens of thousands of findings and their text in a
+    worker; freed afterwards, the pages stay with the process, so each big item raised
+    the worker's resident size for the rest of the scan (on the dev corpus a worker
+    ended at 99 MB instead of 90)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
@@ -117,6 +135,7 @@ def _worker_main(
                 unscannable=True,
                 problems=[Problem("", f"error: worker: {type(exc).__name__}: {exc}")],
             )
+        big = len(res.findings) > BIG_RESULT
         try:
             conn.send(res)
         except (BrokenPipeError, EOFError):
@@ -127,6 +146,9 @@ def _worker_main(
                     ref=ref, unscannable=True, problems=[Problem("", f"error: result not sendable: {exc}")]
                 )
             )
+        if big:
+            del res
+            _give_back_memory()
         state["busy"] = False
         if state["stop"]:
             os._exit(STOPPED_EXIT)

@@ -8,8 +8,8 @@ import time
 
 import psutil
 
-from pvscan.engine.pool import CRASH_PREFIX, WorkerPool
-from pvscan.model import ItemRef, ItemResult, Problem, Settings
+from pvscan.engine.pool import BIG_RESULT, CRASH_PREFIX, WorkerPool
+from pvscan.model import Finding, ItemRef, ItemResult, Problem, Settings
 
 
 def ref(name: str) -> ItemRef:
@@ -28,6 +28,9 @@ def work(r: ItemRef, settings: Settings) -> ItemResult:
         time.sleep(600)
     elif name.startswith("crash"):
         os.kill(os.getpid(), signal.SIGKILL)
+    elif name.startswith("register"):  # a big result: the worker gives memory back after it
+        found = [Finding("fodselsnummer", f"{i:011d}", location=f"rad {i}") for i in range(BIG_RESULT + 500)]
+        return ItemResult(ref=r, findings=found, problems=[Problem("", f"pid {os.getpid()}")])
     return ItemResult(ref=r, problems=[Problem("", f"pid {os.getpid()}")])
 
 
@@ -52,6 +55,14 @@ def test_hanging_item_is_cut_off_and_the_items_behind_it_are_not_lost():
     assert out["hang1"].unscannable
     assert out["hang1"].problems[0].reason.startswith("timeout: not done after 1 s")
     assert all(not out[n].unscannable for n in names if n != "hang1")
+
+
+def test_big_results_arrive_whole_and_the_worker_goes_on():
+    out = run(["register1", "a", "register2", "b", "c"], workers=1)
+    assert [f.location for f in out["register1"].findings][-1] == f"rad {BIG_RESULT + 499}"
+    assert len(out["register2"].findings) == BIG_RESULT + 500
+    pids = {r.problems[0].reason for r in out.values()}
+    assert len(pids) == 1, "one worker did all five: giving memory back did not end it"
 
 
 def test_worker_over_the_memory_limit_is_replaced():
