@@ -61,11 +61,11 @@ INHERITED_FDS_TO_CLOSE: set[int] = set()
 
 
 #: An item with more findings than this leaves its worker's heap fragmented: after it
-#: the worker gives the freed memory back (see :func:`_give_back_memory`).
+#: the worker gives the freed memory back (see :func:`give_back_memory`).
 BIG_RESULT = 1000
 
 
-def _give_back_memory() -> None:
+def give_back_memory() -> None:
     """Return the heap's free pages to the system (glibc ``malloc_trim``; no-op elsewhere).
 
     A register of ten thousand rows is tens of thousands of findings and their text in a
@@ -148,7 +148,7 @@ def _worker_main(
             )
         if big:
             del res
-            _give_back_memory()
+            give_back_memory()
         state["busy"] = False
         if state["stop"]:
             os._exit(STOPPED_EXIT)

@@ -22,7 +22,14 @@ import pluggy
 
 from pvscan import __version__
 from pvscan.engine.manager import make_plugin_manager
-from pvscan.engine.pool import CRASH_PREFIX, INHERITED_FDS_TO_CLOSE, WorkerPool, run_inline
+from pvscan.engine.pool import (
+    BIG_RESULT,
+    CRASH_PREFIX,
+    INHERITED_FDS_TO_CLOSE,
+    WorkerPool,
+    give_back_memory,
+    run_inline,
+)
 from pvscan.engine.process import _ENGINES, Engine
 from pvscan.engine.remote import BrokerLost, RemoteRunner
 from pvscan.identity import masking
@@ -436,6 +443,9 @@ def _run(
                 scan_id, root_of.pop(res.ref.url, ""), res, _stored_sig(res, sig), settings.reveal, masking
             )
             seen.append(inv.last_item_id)
+            if len(res.findings) > BIG_RESULT:
+                del res.findings[:]  # a register's findings, stored: give their memory back
+                give_back_memory()
             for name, n in res.counters.items():
                 summary.counters[name] = summary.counters.get(name, 0) + n
             summary.read += 1
