@@ -253,6 +253,14 @@ def test_cells_calamine_reads_differently_send_the_sheet_to_lxml(
     assert [s.text for s in segs] == [f"Verdi | {text}", "Kari | 1234.5"]
 
 
+def edit_part(path: Path, out_path: Path, part: str, old: bytes, new: bytes) -> None:
+    """A copy of the package at ``path`` with ``old`` replaced by ``new`` in one part."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out_path, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            out.writestr(info, data.replace(old, new) if info.filename == part else data)
+
+
 def test_sheet_calamine_cannot_open_is_read_by_lxml(
     workbook: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,14 +268,13 @@ def test_sheet_calamine_cannot_open_is_read_by_lxml(
     lxml reader reads as an empty cell) is read by the lxml reader; the others are not."""
     path, n = workbook
     damaged = tmp_path / "skadd.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as out:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(
-                    b"</sheetData>", b'<row r="9"><c r="A9" t="s"><v>999</v></c></row></sheetData>'
-                )
-            out.writestr(info, data)
+    edit_part(
+        path,
+        damaged,
+        "xl/worksheets/sheet1.xml",
+        b"</sheetData>",
+        b'<row r="9"><c r="A9" t="s"><v>999</v></c></row></sheetData>',
+    )
     read = spy_calamine(monkeypatch)
     texts = [s.text for s in segments(damaged)]
     assert read == ["Skjult ark"]
@@ -281,14 +288,13 @@ def test_phonetic_runs_are_left_out_by_both_readers(tmp_path: Path, monkeypatch:
     path = tmp_path / "rph.xlsx"
     wb.save(str(path))
     rph = tmp_path / "rph2.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(rph, "w") as out:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "xl/sharedStrings.xml":
-                data = data.replace(
-                    b"</t></si>", b'</t><rPh sb="0" eb="1"><r><t>\xe3\x82\xab</t></r></rPh></si>'
-                )
-            out.writestr(info, data)
+    edit_part(
+        path,
+        rph,
+        "xl/sharedStrings.xml",
+        b"</t></si>",
+        b'</t><rPh sb="0" eb="1"><r><t>\xe3\x82\xab</t></r></rPh></si>',
+    )
     assert [t for _, _, t, _ in lxml_segments(rph, monkeypatch)] == ["課きく"]
     assert [s.text for s in segments(rph)] == ["課きく"]
 
