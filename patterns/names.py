@@ -501,7 +501,7 @@ class NameDetector(Detector):
     """Full person names (first name and surname) in running text, forms and tables."""
 
     id = "no_names"
-    version = "2"
+    version = "3"
     types = ("navn",)
     description = {
         "nb": "Personnavn (fornavn og etternavn) ut fra SSBs navnelister, stor forbokstav og ledetekster som Navn:, Gjelder:, Hei",

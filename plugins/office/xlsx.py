@@ -100,7 +100,7 @@ def col_letters(n: int) -> str:
 
 class XlsxExtractor(Extractor):
     name = "xlsx"
-    version = "1"
+    version = "2"
     kinds = ("xlsx",)
     extensions = ("xlsx", "xlsm", "xltx", "xltm", "xlsb")
 
