@@ -65,16 +65,11 @@ def finding_line(head: str, row: tuple[Any, ...], reveal: bool) -> str:
         + (', "count": ' + _val(count) if count and count > 1 else "")
         + "}"
     )
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(json.loads(line), ensure_ascii=True)
-    return line
+    return _utf8_safe(line)
 
 
-def _val(v: Any) -> str:
-    """A JSON value as ``json.dumps`` writes it (strings, None and ints are all a
-    finding holds; anything else goes through ``json.dumps``)."""
+def _plain(v: Any) -> str | None:
+    """A string, None or int as ``json.dumps`` writes it (all a finding holds), else None."""
     cls = v.__class__
     if cls is str:
         return _enc(v)
@@ -82,7 +77,23 @@ def _val(v: Any) -> str:
         return "null"
     if cls is int:
         return int.__repr__(v)
-    return json.dumps(v, ensure_ascii=False)
+    return None
+
+
+def _val(v: Any) -> str:
+    """A JSON value as ``json.dumps`` writes it."""
+    plain = _plain(v)
+    return plain if plain is not None else json.dumps(v, ensure_ascii=False)
+
+
+def _utf8_safe(line: str) -> str:
+    """``line``, or the same record with ``\\udcXX`` escapes where a name that is not
+    valid UTF-8 would break the file's encoding (the bench contract)."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(json.loads(line), ensure_ascii=True)
+    return line
 
 
 #: The string encoder ``json.dumps(..., ensure_ascii=False)`` uses (C when available).
@@ -100,28 +111,19 @@ def dumps(rec: dict[str, Any]) -> str:
     same string encoder: ``json.dumps`` with an option builds a new encoder for each
     call, which made writing ``--jsonl`` a fifth of a scan (320,000 findings on the
     dev corpus). Anything else goes through ``json.dumps``."""
-    parts = []
+    parts: list[str] | None = []
     for k, v in rec.items():
-        cls = v.__class__
-        if cls is str:
-            val = _enc(v)
-        elif v is None:
-            val = "null"
-        elif cls is int:
-            val = int.__repr__(v)
-        else:
+        val = _plain(v)
+        if val is None:
             parts = None
             break
         key = _KEYS.get(k)
         if key is None:
             key = _KEYS[k] = _enc(k) + ": " if k.__class__ is str else json.dumps(k) + ": "
-        parts.append(key + val)
-    line = "{" + ", ".join(parts) + "}" if parts is not None else json.dumps(rec, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(rec, ensure_ascii=True)
-    return line
+        parts.append(key + val)  # type: ignore[union-attr]
+    return _utf8_safe(
+        "{" + ", ".join(parts) + "}" if parts is not None else json.dumps(rec, ensure_ascii=False)
+    )
 
 
 def write_jsonl(
