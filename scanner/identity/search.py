@@ -52,18 +52,23 @@ def _clean(text: str) -> str:
     return text.strip().replace("\u00a0", "").replace(" ", "").replace(".", "").replace("-", "")
 
 
+def _eleven_digits(raw: str, text: str, lang: str | None, kind: str) -> str:
+    """The 11 digits of a typed number (``raw``, cleaned of spaces and dots), with the
+    leading zero a spreadsheet took put back; else why not (``key.<kind>_chars``,
+    ``key.<kind>_length``)."""
+    if not raw.isdigit():
+        raise ValueError(t(f"key.{kind}_chars", lang, value=text))
+    digits = "0" + raw if len(raw) == 10 else raw
+    if len(digits) != 11:
+        raise ValueError(t(f"key.{kind}_length", lang, value=text, n=len(raw)))
+    return digits
+
+
 def parse_person_number(text: str, lang: str | None = None) -> SearchKey:
     """A fødselsnummer, D-nummer, H-nummer or synthetic test number, in any common
     formatting (``010190 12345``, ``010190-12345``); a 10-digit number that lost its
     leading zero in a spreadsheet is taken back."""
-    raw = _clean(text)
-    if not raw.isdigit():
-        raise ValueError(t("key.fnr_chars", lang, value=text))
-    digits = raw
-    if len(digits) == 10:
-        digits = "0" + digits
-    if len(digits) != 11:
-        raise ValueError(t("key.fnr_length", lang, value=text, n=len(raw)))
+    digits = _eleven_digits(_clean(text), text, lang, "fnr")
     if not numbers.mod11_ok(digits) or numbers.k1_remainder(digits) > 3:
         raise ValueError(t("key.fnr_check", lang, value=text))
     info = numbers.classify_checked(digits)
@@ -94,13 +99,7 @@ def parse_account(text: str, lang: str | None = None) -> SearchKey:
         if not numbers.iban_no_ok(raw):
             raise ValueError(t("key.iban_check", lang, value=text))
         raw = raw[4:]
-    if not raw.isdigit():
-        raise ValueError(t("key.acct_chars", lang, value=text))
-    digits = raw
-    if len(digits) == 10:
-        digits = "0" + digits
-    if len(digits) != 11:
-        raise ValueError(t("key.acct_length", lang, value=text, n=len(raw)))
+    digits = _eleven_digits(raw, text, lang, "acct")
     if not numbers.mod11_ok(digits):
         raise ValueError(t("key.acct_check", lang, value=text))
     return SearchKey("kontonummer", (digits,), mask("kontonummer", digits))
