@@ -411,8 +411,14 @@ def row_cells(context: str, line: str) -> tuple[str, list[str], list[str]]:
     return "", [], []
 
 
-def _head_words(head: str) -> set[str]:
-    return {w for w in regex.findall(r"\p{L}{3,}", head.lower()) if w not in _GENERIC_HEAD}
+_HEAD_WORD = regex.compile(r"\p{L}{3,}")
+
+
+@lru_cache(maxsize=1024)
+def _head_words(head: str) -> frozenset[str]:
+    """The words of a column header that can say whose it is (read once per header, not
+    once per row of a register)."""
+    return frozenset(w for w in _HEAD_WORD.findall(head.lower()) if w not in _GENERIC_HEAD)
 
 
 def _row_owners(text: str, found: list[Finding], context: str) -> set[int]:
@@ -525,7 +531,6 @@ class NameDetector(Detector):
                     normalise_name(parts),
                     location=segment.location_at(start),
                     confidence=conf,
-                    variant=linked_on_line(text, start, end, segment.context),
                     start=start,
                     end=end,
                 )
@@ -552,6 +557,11 @@ class NameDetector(Detector):
             # used the world over, and Norwegian cues are what make a name a hit here.
             out = [replace(f, confidence="low") for f in out]
         settled = _row_owners(text, out, segment.context)
+        for f in out:
+            # What stands on the name's line, for the names whose table row was not
+            # shared out among them (a register's row is read once, in _row_owners).
+            if id(f) not in settled:
+                f.variant = linked_on_line(text, f.start, f.end, segment.context)
         out = _shared_contacts_dropped(text, out, settled)
         _complete_blocks(text, out, doc)
         return out
