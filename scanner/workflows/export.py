@@ -47,21 +47,28 @@ def finding_line(head: str, row: tuple[Any, ...], reveal: bool) -> str:
     writer's time (320,000 findings on the dev corpus)."""
     inner, type_, value, masked, hash_, location, confidence, variant, alt_type, count = row
     shown = value if reveal and value is not None else masked
+    # Each field is a str nearly always: encoded straight, the rest through _val (one
+    # Python call per field less; half the writer's time was these calls).
+    enc = _enc
     line = (
         head
-        + (', "item": ' + _val(inner) if inner else "")
+        + (', "item": ' + (enc(inner) if inner.__class__ is str else _val(inner)) if inner else "")
         + ', "type": '
-        + _val(type_)
+        + (enc(type_) if type_.__class__ is str else _val(type_))
         + ', "value": '
-        + _val(shown)
+        + (enc(shown) if shown.__class__ is str else _val(shown))
         + ', "hash": '
-        + _val(hash_)
+        + (enc(hash_) if hash_.__class__ is str else _val(hash_))
         + ', "location": '
-        + _enc(location or "")
+        + enc(location or "")
         + ', "confidence": '
-        + _val(confidence)
-        + (', "variant": ' + _val(variant) if variant else "")
-        + (', "alt_type": ' + _val(alt_type) if alt_type else "")
+        + (enc(confidence) if confidence.__class__ is str else _val(confidence))
+        + (', "variant": ' + (enc(variant) if variant.__class__ is str else _val(variant)) if variant else "")
+        + (
+            ', "alt_type": ' + (enc(alt_type) if alt_type.__class__ is str else _val(alt_type))
+            if alt_type
+            else ""
+        )
         + (', "count": ' + _val(count) if count and count > 1 else "")
         + "}"
     )
