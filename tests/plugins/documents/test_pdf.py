@@ -143,3 +143,63 @@ def test_scan_is_rendered_at_its_own_resolution(tmp_path: Path) -> None:
     if shutil.which("tesseract"):
         ocr = [s for s in extract(path) if isinstance(s, Segment) and s.location == "side 1 (OCR)"]
         assert ocr and n in ocr[0].text.replace(" ", "")
+
+
+def _full_page_scan(path: Path, mode: str = "L", extra_text: bool = False, rotate: int = 0) -> Path:
+    """A scanner's PDF: one 200 dpi A4 image over the whole page (optionally with a
+    line of text on it too, or the page turned)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new(mode, (1654, 2339), "white")
+    ImageDraw.Draw(img).text(
+        (120, 300), f"Fodselsnummer {fnr(5, 6, 72, 310)}", font=ImageFont.truetype(FONT, 44), fill="black"
+    )
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.drawImage(ImageReader(img), 0, 0, width=A4[0], height=A4[1])
+    if extra_text:
+        c.drawString(72, 40, "Stempel: mottatt")
+    if rotate:
+        c.setPageRotation(rotate)
+    c.showPage()
+    c.save()
+    return path
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_a_scanned_page_is_read_from_its_image_as_rendering_would_show_it(tmp_path: Path, mode: str) -> None:
+    """A page that is one full-page image is taken from the image (decoded and scaled
+    with Pillow) instead of rendered by PDFium: the same size and, pixel for pixel,
+    nearly the same picture."""
+    import pypdfium2 as pdfium
+    from PIL import ImageChops, ImageStat
+
+    from pvscan.plugins.documents.pdf import render_page, scanned_page
+
+    doc = pdfium.PdfDocument(str(_full_page_scan(tmp_path / "skann.pdf", mode)))
+    page = doc[0]
+    fast, rendered = scanned_page(page, 150), render_page(page, 150)
+    assert fast is not None and fast.mode == "L"
+    assert fast.size == rendered.size == (1241, 1754)
+    assert ImageStat.Stat(ImageChops.difference(fast, rendered)).mean[0] < 2.0  # of 255
+    page.close()
+    doc.close()
+    if shutil.which("tesseract"):
+        ocr = [s for s in extract(tmp_path / "skann.pdf") if isinstance(s, Segment)]
+        assert [s.location for s in ocr] == ["side 1 (OCR)"]
+        assert fnr(5, 6, 72, 310) in ocr[0].text.replace(" ", "")
+
+
+@pytest.mark.parametrize("what", ["extra_text", "rotate"])
+def test_a_page_with_more_than_its_scan_is_rendered(tmp_path: Path, what: str) -> None:
+    """A stamp in the text layer or a turned page would be lost or misread from the
+    image alone: such pages are rendered as before."""
+    import pypdfium2 as pdfium
+
+    from pvscan.plugins.documents.pdf import scanned_page
+
+    kwargs = {"extra_text": True} if what == "extra_text" else {"rotate": 90}
+    doc = pdfium.PdfDocument(str(_full_page_scan(tmp_path / "skann.pdf", **kwargs)))
+    page = doc[0]
+    assert scanned_page(page, 150) is None
+    page.close()
+    doc.close()
