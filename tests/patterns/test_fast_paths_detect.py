@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import random
 
+from pvscan.interfaces import DocState
+from pvscan.model import Segment
+from pvscan.patterns import context as ctx
+from pvscan.patterns import forms
 from pvscan.patterns import identifiers as ids
 
 
@@ -81,3 +85,113 @@ def test_shaped_clusters_are_what_the_candidate_pattern_finds() -> None:
         assert got == _candidates_reference(text), text
         shaped += any(k in ("f65", "tel") for k, _s, _e in got)
     assert shaped > 6000
+
+
+def _column_of_reference(text: str, start: int, header: str) -> str | None:
+    """column_of as it was: the header split at every call."""
+    if not header:
+        return None
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    for d in ("\t", ";", "|", ","):
+        if d in header and d in line:
+            col = text.count(d, line_start, start)
+            cols = header.split(d)
+            return cols[col] if col < len(cols) else ""
+    return None
+
+
+def test_column_of_with_the_split_kept_is_the_plain_lookup() -> None:
+    rnd = random.Random(43)
+    cells = ["Fnr", "Navn", "Konto nr", "", "a,b", "Dato", "x"]
+    delims = ["\t", ";", "|", ",", " | "]
+    headers = ["", "Fødselsnummer", "Personnr og mer"]
+    headers += [
+        rnd.choice(delims).join(rnd.choice(cells) for _ in range(rnd.randint(1, 6))) for _ in range(30)
+    ]
+    for _ in range(20000):
+        header = rnd.choice(headers)
+        if rnd.random() < 0.3:
+            header = "".join(header)  # an equal string that is not the same object
+        rows = [
+            rnd.choice(delims).join(rnd.choice(cells + ["12345678901"]) for _ in range(rnd.randint(1, 7)))
+            for _ in range(rnd.randint(1, 3))
+        ]
+        text = "\n".join(rows)
+        start = rnd.randrange(len(text) + 1)
+        assert ctx.column_of(text, start, header) == _column_of_reference(text, start, header), (
+            text,
+            start,
+            header,
+        )
+
+
+def _triggered_reference(segment: Segment) -> int:
+    """triggered as it was: both the text and the context searched every time."""
+    found = forms._TRIGGER_AC.find_matches_as_indexes(segment.text.encode("latin-1", "replace"))
+    if segment.context:
+        found += forms._TRIGGER_AC.find_matches_as_indexes(segment.context.encode("latin-1", "replace"))
+    if not found:
+        return 0
+    return 2 if any(i >= forms._BIRTH_TRIGGERS for i, _s, _e in found) else 1
+
+
+def test_trigger_level_with_the_context_kept_is_the_search_of_both() -> None:
+    rnd = random.Random(47)
+    words = ["Fødselsdato", "født", "Personnr", "pers.nr", "PNR", "Individnr", "Navn", "Beløp", "x", "Født"]
+    contexts = ["", "Navn | Beløp"] + [" | ".join(rnd.sample(words, rnd.randint(1, 3))) for _ in range(20)]
+    for _ in range(10000):
+        context = rnd.choice(contexts)
+        if rnd.random() < 0.3:
+            context = "".join(context)
+        text = " ".join(rnd.choice(words + ["010190", "12345"]) for _ in range(rnd.randint(0, 4)))
+        segment = Segment(text, location="x", context=context)
+        assert forms.triggered(segment) == _triggered_reference(segment), (text, context)
+
+
+def test_birth_date_ending_the_segment_is_the_last_field_of_its_line() -> None:
+    """The end-of-segment path of find_split keeps what it kept when it built every
+    field of the last line and gave the last one to _keep_birth_date."""
+    rnd = random.Random(53)
+    pieces = ["010190", "01.01.90", "01.01.1990", "01-01-1990", "01/01/90", "1990", "12345", "1234", "123"]
+    pieces += [
+        "1234567",
+        "12",
+        "1,50",
+        "x",
+        "Fødselsdato:",
+        "født",
+        "Kontonr",
+        "\n",
+        " | ",
+        ";",
+        "ø",
+        "\u0663",
+    ]
+    contexts = ["", "Fødselsdato", "Navn | Fødselsdato", "Personnummer", "Beløp"]
+    kept = 0
+    for _ in range(20000):
+        text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 8))) + rnd.choice(
+            ["", " ", "\n", " |"]
+        )
+        segment = Segment(text, location="x", context=rnd.choice(contexts))
+        end = len(text)
+        while end and text[end - 1].isspace():
+            end -= 1
+        cut = text.rfind("\n", 0, end) + 1
+        if end - cut < 6 or not text[end - 1].isdigit():
+            continue
+        ctx.latin1(text)  # as in a scan: the identifier detector encoded the segment first
+        fields = [f._replace(start=f.start + cut, end=f.end + cut) for f in forms._fields(text[cut:end])]
+        want = DocState("x")
+        if fields:
+            forms._keep_birth_date(segment, fields[-1], want)
+        got = DocState("x")
+        last = forms._field_ending_line(text, cut, end)
+        if last is not None:
+            assert last == fields[-1]
+            forms._keep_birth_date(segment, last, got)
+        assert got.get("_form_birth_date") == want.get("_form_birth_date"), (text, segment.context)
+        kept += "_form_birth_date" in want
+    assert kept > 300
