@@ -199,6 +199,23 @@ ICD_PHRASE = regex.compile(
     + r")[\s:,]*$"
 )
 ICD_PHRASE_REACH = 30
+
+#: The last segment context ``context_has_marker`` looked at, and its answer.
+_last_marker: tuple[str, bool] = ("", False)
+
+
+def context_has_marker(context: str) -> bool:
+    """``ICD_MARKER.search(context)`` as a bool. Every row of a table has the same
+    context (its header): the answer is kept from the row before."""
+    global _last_marker
+    last = _last_marker
+    if last[0] is context or last[0] == context:
+        return last[1]
+    has = ICD_MARKER.search(context) is not None
+    _last_marker = (context, has)
+    return has
+
+
 FNR_SHAPE = regex.compile(r"(?<!\d)\d{6}[ \-]?\d{5}(?!\d)")
 #: Where a sentence (the unit a person link must share with a term) ends: sentence
 #: punctuation, a blank line, or a line break before a capital (a heading, a form
@@ -327,6 +344,45 @@ LANGUAGE_WINDOW = 300
 _CACHE_WORD_CHARS = 100
 
 
+#: Characters of deferred segment text a document holds at most before it is counted
+#: (see ``_defer_language``).
+_DEFER_CHARS = 65_536
+
+
+def _defer_language(doc: DocState, text: str) -> None:
+    """Keep a segment without a hit for the document's language count.
+
+    The count (:class:`DocumentLanguage`, fed every segment in order until the
+    document is decided) is read only for a segment with a hit and in ``finish`` when
+    the document has hits; most documents have none. So a segment without a hit is
+    counted only when the count is next read (``_document_language``): fed the same
+    texts in the same order, it is the same count, and a document without hits never
+    counts at all. The texts kept are bounded (``_DEFER_CHARS``): past that they are
+    counted at once."""
+    pending: list[str] | None = doc.get("category_language_pending")
+    if pending is None:
+        pending = doc["category_language_pending"] = []
+    pending.append(text)
+    held = doc.get("category_language_held", 0) + len(text)
+    doc["category_language_held"] = held
+    if held > _DEFER_CHARS:
+        _document_language(doc)
+
+
+def _document_language(doc: DocState) -> DocumentLanguage:
+    """The document's language count, with the deferred segments fed first (in order)."""
+    language: DocumentLanguage | None = doc.get("category_language")
+    if language is None:
+        language = doc["category_language"] = DocumentLanguage()
+    pending: list[str] | None = doc.get("category_language_pending")
+    if pending:
+        for earlier in pending:
+            language.feed(earlier)
+        pending.clear()
+        doc["category_language_held"] = 0
+    return language
+
+
 class CategoryDetector(Detector):
     """Lexicon-based special categories, reported only when tied to a person."""
 
@@ -394,11 +450,14 @@ class CategoryDetector(Detector):
                 hi = m.start()
         # Same answers as PERSON_RE / name_re searches over [lo, hi) (a person word or a
         # name is a whole run of word characters), but one C-level tokenisation each
-        # and a set test instead of a big alternation tried at every position.
+        # and a set test instead of a big alternation tried at every position. The
+        # three tests are pure, so the cheapest goes first: one search for a number's
+        # shape (a register row holds one) before tokenising the window twice, names
+        # (``re``) before person words (``regex``, slower per call).
         return bool(
-            not PERSON_SET.isdisjoint(_PERSON_RUN.findall(text, lo, hi))
+            FNR_SHAPE.search(text, lo, hi)
             or not self.names.isdisjoint(_NAME_RUN.findall(text, lo, hi))
-            or FNR_SHAPE.search(text, lo, hi)
+            or not PERSON_SET.isdisjoint(_PERSON_RUN.findall(text, lo, hi))
         )
 
     def _find_reference(self, text: str, low: str, context: str) -> list[tuple[Term, int, int]]:
@@ -494,7 +553,7 @@ class CategoryDetector(Detector):
                     t = self.cs_terms.get(m.group("t"))
                     if t is not None:
                         found.append((t, m.start(), m.end()))
-        if icd or (context and ICD_MARKER.search(context)):
+        if icd or (context and context_has_marker(context)):
             self._icd(text, context, found)
         return found
 
@@ -516,7 +575,7 @@ class CategoryDetector(Detector):
                 s, e = m.span()
                 if (
                     ICD_MARKER.search(text, max(0, s - 80), min(len(text), e + 20))
-                    or (context and ICD_MARKER.search(context))
+                    or (context and context_has_marker(context))
                     or ICD_PHRASE.search(text, max(0, s - ICD_PHRASE_REACH), s)
                 ):
                     found.append((Term(m.group(0), "helse", "strong", False, True, False), s, e))
@@ -541,20 +600,19 @@ class CategoryDetector(Detector):
             and "\n" not in text.strip()
             and not _tabular(text)
         )
-        language = doc.get("category_language")
-        if language is None:
-            language = doc["category_language"] = DocumentLanguage()
+        if not found:  # the language count can wait (see _defer_language)
+            _defer_language(doc, text)
+            if cell or "\n" in text:
+                self._count_names(text, doc)
+            return ()
+        language = _document_language(doc)
         got = language.feed(text)
         lang: bool | None = None
-        if (
-            found
-            and not language.surely_norwegian()
-            and (
-                got is not None
-                or any(
-                    terms.get((t.type, t.term)) is None or terms[t.type, t.term].norwegian is not True
-                    for t, _s, _e in found
-                )
+        if not language.surely_norwegian() and (
+            got is not None
+            or any(
+                terms.get((t.type, t.term)) is None or terms[t.type, t.term].norwegian is not True
+                for t, _s, _e in found
             )
         ):
             # (A term already seen in Norwegian text needs no second test.) A long
@@ -577,10 +635,14 @@ class CategoryDetector(Detector):
             if not h.linked and self._linked(text, s, e, tabular):
                 h.linked = True
         if cell or "\n" in text:
-            n = doc.get("names_seen", 0)
-            if n < 3 and self.name_re.search(text):
-                doc["names_seen"] = n + 1
+            self._count_names(text, doc)
         return ()
+
+    def _count_names(self, text: str, doc: DocState) -> None:
+        """Count (up to 3) the cells and multi-line segments that name someone."""
+        n = doc.get("names_seen", 0)
+        if n < 3 and self.name_re.search(text):
+            doc["names_seen"] = n + 1
 
     # ------------------------------------------------------------ per item
     def finish(self, doc: DocState) -> Iterable[Finding]:
@@ -591,8 +653,8 @@ class CategoryDetector(Detector):
         person_table = doc.get("names_seen", 0) >= 2
         # A hit seen only where the language could not be told takes the document's
         # (its other hit segments'); Norwegian when nothing tells.
-        language = doc.get("category_language")
-        doc_norwegian = language is None or language.norwegian() is not False
+        language = _document_language(doc)
+        doc_norwegian = language.norwegian() is not False
         out: list[Finding] = []
         # In order of the first hit (a set's order changes with the hash seed from one
         # run to the next, and so would the order of the findings in every output).

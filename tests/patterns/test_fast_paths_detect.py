@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from pvscan.interfaces import DocState
 from pvscan.model import Segment
 from pvscan.patterns import context as ctx
 from pvscan.patterns import forms
 from pvscan.patterns import identifiers as ids
+from pvscan.patterns import lexicon as lex
 
 
 def _candidates_reference(text: str) -> list[tuple[str, int, int]]:
@@ -195,3 +198,66 @@ def test_birth_date_ending_the_segment_is_the_last_field_of_its_line() -> None:
         assert got.get("_form_birth_date") == want.get("_form_birth_date"), (text, segment.context)
         kept += "_form_birth_date" in want
     assert kept > 300
+
+
+def test_context_marker_kept_from_the_row_before_is_the_search() -> None:
+    rnd = random.Random(59)
+    contexts = ["", "Diagnose", "Navn | ICD-10 | Dato", "Kode", "Navn | Dato", "dg.", "kodeverk", "Beløp"]
+    for _ in range(5000):
+        context = rnd.choice(contexts)
+        if rnd.random() < 0.3:
+            context = "".join(context)  # equal, not the same object
+        assert lex.context_has_marker(context) == (lex.ICD_MARKER.search(context) is not None), context
+
+
+def _category_outcome(det: lex.CategoryDetector, docs: list[list[Segment]]) -> list[object]:
+    out: list[object] = []
+    for segments in docs:
+        doc = DocState("x")
+        for s in segments:
+            list(det.detect(s, doc))
+        findings = [(f.type, f.value, f.confidence, f.location, f.start, f.end) for f in det.finish(doc)]
+        language = doc.get("category_language")
+        counts = None if language is None else (language.no, language.fo, language.words)
+        hits = {k: vars(h) for k, h in doc.get("category_terms", {}).items()}
+        out.append((findings, hits, counts if hits else None, doc.get("names_seen")))
+    return out
+
+
+def test_deferred_language_count_gives_what_counting_every_segment_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Segments without a hit are counted for the document's language only when the
+    count is read; the findings, every hit's flags and (for a document with hits) the
+    count itself are what counting each segment as it comes gives, also when the held
+    text overflows and is counted early."""
+    det = lex.CategoryDetector()
+    det._compile()
+    rnd = random.Random(61)
+    terms = [t for t in sorted(det.terms) if " " not in t][::7][:40] + ["ADHD", "F32.1", "diagnose F41"]
+    norwegian = "og ikke på av til som med det er den jeg hun han har skal kan også eller fordi".split()
+    english = "the and of to is are was were with this that from not have which you it".split()
+    names = sorted(det.names)[:20] + ["12345678901", "010190 12345"]
+    docs = []
+    for _ in range(300):
+        segments = []
+        for i in range(rnd.randint(1, 25)):
+            pool = rnd.choice([norwegian, english, norwegian + english])
+            words = [rnd.choice(pool) for _ in range(rnd.choice([0, 1, 3, 12, 60, 400]))]
+            if rnd.random() < 0.15:
+                words.insert(rnd.randint(0, len(words)), rnd.choice(terms))
+            if rnd.random() < 0.3:
+                words.insert(rnd.randint(0, len(words)), rnd.choice(names))
+            sep = rnd.choice([" ", " ", " | ", "\n", ". "])
+            context = rnd.choice(["", "", "Merknad", "Navn | Diagnose | Fnr", "Kommentar fra saksbehandler"])
+            segments.append(Segment(sep.join(words), location=f"s{i}", context=context))
+        docs.append(segments)
+
+    deferred = _category_outcome(det, docs)
+    monkeypatch.setattr(lex, "_DEFER_CHARS", 500)
+    small = _category_outcome(det, docs)
+    monkeypatch.setattr(lex, "_defer_language", lambda doc, text: lex._document_language(doc).feed(text))
+    eager = _category_outcome(det, docs)
+    assert deferred == eager
+    assert small == eager
+    assert sum(1 for findings, *_ in eager if findings) > 50
