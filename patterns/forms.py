@@ -292,8 +292,14 @@ def find_split(segment: Segment, doc: DocState, classes: bytes | None = None) ->
             if joined is not None:
                 yield SplitFnr(joined[0], joined[1], "high", first.start, first.end)
     for d, p in zip(fields, fields[1:], strict=False):
+        # What the field shapes alone rule out, then the gap, before anything that reads
+        # a column header (all pure tests: their order does not change the pairs kept).
+        if p.is_date or not 4 <= len(p.digits) <= 5 or (not d.is_date and not 5 <= len(d.digits) <= 6):
+            continue  # _person_part or _date_part would say None
+        if not _gap_ok(text, d.end, p.start):
+            continue
         date6 = _date_part(segment, d)
-        if date6 is None or not _gap_ok(text, d.end, p.start):
+        if date6 is None:
             continue
         pnr = _person_part(segment, p)
         if pnr is None:
@@ -313,10 +319,10 @@ def find_split(segment: Segment, doc: DocState, classes: bytes | None = None) ->
 
 def _keep_birth_date(segment: Segment, last: Field, doc: DocState) -> None:
     """Keep a labelled birth date that ends the segment for the next segment."""
+    # The cheap test first (it fails for every field with more of the row after it):
+    # the three tests are pure, so their order does not change the answer.
+    if segment.text[last.end :].strip(" \t\r\n|:"):
+        return
     date6 = _date_part(segment, last)
-    if (
-        date6 is not None
-        and not segment.text[last.end :].strip(" \t\r\n|:")
-        and _label(segment, last.start) == "fnr"
-    ):
+    if date6 is not None and _label(segment, last.start) == "fnr":
         doc["_form_birth_date"] = (date6, last.century)

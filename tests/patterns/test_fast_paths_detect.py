@@ -13,6 +13,7 @@ import random
 
 import pytest
 
+from pvscan.identity.numbers import complete_fnr
 from pvscan.interfaces import DocState
 from pvscan.model import Segment
 from pvscan.patterns import context as ctx
@@ -261,3 +262,118 @@ def test_deferred_language_count_gives_what_counting_every_segment_gives(
     assert deferred == eager
     assert small == eager
     assert sum(1 for findings, *_ in eager if findings) > 50
+
+
+def _find_split_reference(segment: Segment, doc: DocState) -> list[forms.SplitFnr]:
+    """find_split as it was: every field of the segment built, each pair's date part
+    read before its gap, and the birth date's label before what follows it."""
+    text = segment.text
+    pending = doc.pop("_form_birth_date", None)
+    out = []
+
+    def keep(last: forms.Field) -> None:
+        date6 = forms._date_part(segment, last)
+        if (
+            date6 is not None
+            and not segment.text[last.end :].strip(" \t\r\n|:")
+            and forms._label(segment, last.start) == "fnr"
+        ):
+            doc["_form_birth_date"] = (date6, last.century)
+
+    classes = text.encode("latin-1", "replace").translate(forms._DIGIT_CLASS)
+    run = forms._LONE_FIVE.search(classes) is not None or (
+        bool(segment.context) and forms._LONE_FOUR.search(classes) is not None
+    )
+    if pending is None and (not run or _triggered_reference(segment) < 2):
+        end = len(text)
+        while end and text[end - 1].isspace():
+            end -= 1
+        cut = text.rfind("\n", 0, end) + 1
+        if end - cut >= 6 and text[end - 1].isdigit():
+            fields = [f._replace(start=f.start + cut, end=f.end + cut) for f in forms._fields(text[cut:end])]
+            if fields:
+                keep(fields[-1])
+        return out
+    fields = forms._fields(text)
+    if not fields:
+        return out
+    first = fields[0]
+    if pending is not None and forms._DIGIT.search(text, 0, first.start) is None:
+        pnr = forms._person_part(segment, first)
+        if pnr is not None and forms._label(segment, first.start) == "fnr":
+            joined = forms._join(pending[0], pending[1], pnr)
+            if joined is not None:
+                out.append(forms.SplitFnr(joined[0], joined[1], "high", first.start, first.end))
+    for d, p in zip(fields, fields[1:], strict=False):
+        date6 = forms._date_part(segment, d)
+        if date6 is None or not forms._gap_ok(text, d.end, p.start):
+            continue
+        pnr = forms._person_part(segment, p)
+        if pnr is None:
+            continue
+        label_p = forms._label(segment, p.start)
+        if label_p in ("neg", "konto"):
+            continue
+        label_d = forms._label(segment, d.start)
+        if label_d != "fnr" and label_p != "fnr":
+            continue
+        joined = forms._join(date6, d.century, pnr)
+        if joined is not None:
+            conf = "high" if label_d == label_p == "fnr" else "medium"
+            out.append(forms.SplitFnr(joined[0], joined[1], conf, p.start, p.end))
+    keep(fields[-1])
+    return out
+
+
+def test_form_pass_finds_what_it_found_before() -> None:
+    """Split fødselsnummer (in one segment and across two) from random forms, tables
+    and rows: the pairs ruled out by their shapes before any header is read, and the
+    birth date kept only when nothing follows it, give what the pass gave."""
+    rnd = random.Random(67)
+    dates = ["010190", "01.01.90", "01.01.1990", "10190", "31.12.1985", "311285", "01/01/90", "24.12.2005"]
+    persons = ["12345", "1234", "23456", "01234", "99999", "123"]
+    pairs = []  # a date and a personal number that complete each other to a valid number
+    while len(pairs) < 60:
+        day, month, yy = rnd.randint(1, 28), rnd.randint(1, 12), rnd.randint(40, 99)
+        full = complete_fnr(f"{day:02d}{month:02d}{yy:02d}{rnd.randint(0, 499):03d}")
+        if full is not None:
+            for date in (
+                full[:6],
+                f"{day:02d}.{month:02d}.19{yy:02d}",
+                f"{day:02d}-{month:02d}-{yy:02d}",
+                full[1:6],
+            ):
+                pairs += [(date, full[6:])] + ([(date, full[7:])] if full[6] == "0" else [])
+    labels = ["Fødselsdato:", "Personnummer:", "Født", "Pnr", "Kontonr:", "KID", "Navn", "", "Beløp"]
+    seps = [" ", " | ", "\n", "; ", ": ", " - ", "   ", "\t"]
+    contexts = [
+        "",
+        "",
+        "Fødselsdato | Personnummer",
+        "Navn | Fødselsdato | Pnr",
+        "Personnr",
+        "Beløp | Kontonr",
+    ]
+    found = 0
+    for _ in range(4000):
+        doc = DocState("x")
+        ref = DocState("x")
+        context = rnd.choice(contexts)
+        for _ in range(rnd.randint(1, 4)):
+            parts = []
+            for _ in range(rnd.randint(1, 6)):
+                if rnd.random() < 0.3:
+                    date, person = rnd.choice(pairs)
+                    parts += [rnd.choice(labels), date, rnd.choice(labels), person]
+                    continue
+                parts.append(rnd.choice(labels))
+                parts.append(rnd.choice(dates + persons + ["12345678901", "2024", "x"]))
+            text = "".join(p + rnd.choice(seps) for p in parts).rstrip(rnd.choice(["", " ", "\n"]))
+            segment = Segment(text, location="x", context=context)
+            ids.iter_candidates(text)  # as in a scan: the segment's bytes and classes at hand
+            want = _find_split_reference(segment, ref)
+            got = list(forms.find_split(segment, doc, ids._last_classes[1]))
+            assert got == want, (text, context)
+            assert doc.get("_form_birth_date") == ref.get("_form_birth_date"), (text, context)
+            found += len(got)
+    assert found > 300
