@@ -377,3 +377,49 @@ def test_form_pass_finds_what_it_found_before() -> None:
             assert doc.get("_form_birth_date") == ref.get("_form_birth_date"), (text, context)
             found += len(got)
     assert found > 300
+
+
+def _icd_reference(text: str, context: str) -> list[tuple[str, int, int]]:
+    """The ICD pass as it was: ICD_RE run over every segment of four characters or more."""
+    found = []
+    if "\n" in text or len(text) > 3:
+        for m in lex.ICD_RE.finditer(text):
+            s, e = m.span()
+            if (
+                lex.ICD_MARKER.search(text, max(0, s - 80), min(len(text), e + 20))
+                or (context and lex.ICD_MARKER.search(context))
+                or lex.ICD_PHRASE.search(text, max(0, s - lex.ICD_PHRASE_REACH), s)
+            ):
+                found.append((m.group(0), s, e))
+    return found
+
+
+def test_icd_pass_with_its_start_gate_finds_what_it_found() -> None:
+    """Codes (with Unicode digits too), markers in the text and in the context: the
+    pass that first looks for a code's start finds the same codes."""
+    rnd = random.Random(71)
+    pieces = [
+        "F32.1",
+        "E11",
+        "J45.9",
+        "A0",
+        "X123",
+        "F\u0663\u0662",
+        "f32",
+        "/F32",
+        "F32-",
+        "diagnose",
+        "ICD-10",
+    ]
+    pieces += ["Dg.", "påvist", "lider av", "kode", "x", "\n", "12", "Ø", "E1\u0661.5", "Z99.99", "-F3"]
+    contexts = ["", "Diagnose", "Navn", "Merknad"]
+    codes = 0
+    for _ in range(5000):
+        text = rnd.choice(["", " ", ", "]).join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+        context = rnd.choice(contexts)
+        found: list[tuple[lex.Term, int, int]] = []
+        lex.CategoryDetector._icd(text, context, found)
+        got = [(t.term, s, e) for t, s, e in found]
+        assert got == _icd_reference(text, context), (text, context)
+        codes += len(got)
+    assert codes > 2000
