@@ -215,6 +215,14 @@ def _long_runs(text: str, a: int, b: int) -> list[Cand] | None:
     return out
 
 
+def _iban_prefix(text: str, a: int) -> bool:
+    r"""``NO`` (any case) right before ``a``, not inside a word (CANDIDATES' ``iban``
+    start: ``(?<![\w])[Nn][Oo]``; ``re``'s ``\w`` is ``isalnum`` or ``_``)."""
+    if a < 2 or text[a - 2] not in "Nn" or text[a - 1] not in "Oo":
+        return False
+    return a == 2 or not (text[a - 3].isalnum() or text[a - 3] == "_")
+
+
 def _run_kind(text: str, s: int, e: int) -> str | None:
     """``_bare_run(text[s:e])`` for an ASCII digit run, mostly told by its length alone
     (it runs for every long number in a register)."""
@@ -290,6 +298,14 @@ def iter_candidates(text: str) -> list[Cand]:
         digits = data.count(b"0", a, b)
         if digits < 11 and (digits < 8 or _SHORT_CORE.search(data, a, b) is None):
             continue  # too few digits for any shape (a row's last number and the next row's first)
+        if digits == 13 == b - a and _iban_prefix(text, a):
+            # A Norwegian IBAN written without spaces (NO9386011117947): CANDIDATES'
+            # first alternative, and nothing else can start in the four characters
+            # before the run (too few for any shape) nor in the run (a look-behind for
+            # a digit), nor end after it.
+            out.append(("iban", a - 2, b))
+            pos = b
+            continue
         pos = _cluster_candidates(text, a, b, pos, out)
     return out
 

@@ -423,3 +423,19 @@ def test_icd_pass_with_its_start_gate_finds_what_it_found() -> None:
         assert got == _icd_reference(text, context), (text, context)
         codes += len(got)
     assert codes > 2000
+
+
+def test_unspaced_iban_is_what_the_candidate_pattern_finds() -> None:
+    rnd = random.Random(73)
+    before = ["", " ", "x", "_", "Ø", "1", "+", "/", "-", "(", "\n", "konto:", "3"]
+    prefix = ["NO", "no", "No", "nO", "N0", "O", "NOR", "SE"]
+    after = ["", " ", "/", "/2", ".", ".4", "-1", "x", "0"]
+    ibans = 0
+    for _ in range(20000):
+        run = _digits(rnd, rnd.choice([11, 12, 13, 13, 13, 14]))
+        text = rnd.choice(before) + rnd.choice(prefix) + run + rnd.choice(after)
+        text = rnd.choice(["", "Tlf 22 33 44 55 ", "010190 12345 "]) + text
+        got = ids.iter_candidates(text)
+        assert got == _candidates_reference(text), text
+        ibans += any(k == "iban" for k, _s, _e in got)
+    assert ibans > 2000
