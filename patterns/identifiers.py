@@ -654,7 +654,11 @@ def _count_columns(runs: list[tuple[int, Finding | None]], seg: Segment, doc: Do
     whether it sits in source code."""
     text = seg.text
     head = seg.context[:120]
-    delim = next((d for d in _COL_DELIMS if d in text), "")
+    delim = ""
+    for d in _COL_DELIMS:  # the first one in the text (a loop: no generator per segment)
+        if d in text:
+            delim = d
+            break
     cols = doc.get("_id_columns")
     if cols is None:
         cols = doc["_id_columns"] = {}
