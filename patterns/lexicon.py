@@ -357,7 +357,7 @@ def _defer_language(doc: DocState, text: str) -> None:
 
     The count (:class:`DocumentLanguage`, fed every segment in order until the
     document is decided) is read only for a segment with a hit and in ``finish`` when
-    the document has hits; most documents have none. So a segment without a hit is
+    the document has hits; many documents have none. So a segment without a hit is
     counted only when the count is next read (``_document_language``): fed the same
     texts in the same order, it is the same count, and a document without hits never
     counts at all. The texts kept are bounded (``_DEFER_CHARS``): past that they are
