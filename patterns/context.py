@@ -326,18 +326,39 @@ def nearest_context(text: str, start: int, end: int) -> str | None:
 _DELIMS = ("\t", ";", "|", ",")
 
 
+#: The last header ``_header_columns`` split, and its answer.
+_last_columns: tuple[str, tuple[tuple[str, list[str]], ...]] = ("", ())
+
+
+def _header_columns(header: str) -> tuple[tuple[str, list[str]], ...]:
+    """Each delimiter of ``_DELIMS`` that ``header`` holds, in that order, with the
+    header split at it. Every row of a table asks about the same header (often the
+    very same string), once per candidate and field: it is split once, and only the
+    last header is kept (a long paragraph given as context must not pile up)."""
+    global _last_columns
+    last = _last_columns
+    if last[0] is header or last[0] == header:
+        return last[1]
+    found = tuple((d, header.split(d)) for d in _DELIMS if d in header)
+    _last_columns = (header, found)
+    return found
+
+
 def column_of(text: str, start: int, header: str) -> str | None:
     """The column header of the cell at ``start`` when ``header`` is a delimited header
     row (CSV) and the candidate's line uses the same delimiter; else None."""
     if not header:
         return None
+    columns = _header_columns(header)
+    if not columns:
+        return None  # no delimiter in the header: no line can share one
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    for d in _DELIMS:
-        if d in header and d in line:
+    if line_end < 0:
+        line_end = len(text)
+    for d, cols in columns:
+        if text.find(d, line_start, line_end) >= 0:  # d in the line (no copy of it)
             col = text.count(d, line_start, start)
-            cols = header.split(d)
             return cols[col] if col < len(cols) else ""
     return None
 

@@ -106,16 +106,37 @@ class SplitFnr(NamedTuple):
     end: int
 
 
-def triggered(segment: Segment) -> int:
-    """What labels may be in view: 2 a personal-number label, 1 only a birth-date
-    label, 0 none (then only a birth date left by the previous segment matters)."""
-    ctx = segment.context
-    found = _TRIGGER_AC.find_matches_as_indexes(latin1(segment.text))
-    if ctx:
-        found += _TRIGGER_AC.find_matches_as_indexes(ctx.encode("latin-1", "replace"))
+def _level(found: list[tuple[int, int, int]]) -> int:
+    """``triggered``'s answer for these trigger matches."""
     if not found:
         return 0
     return 2 if any(i >= _BIRTH_TRIGGERS for i, _s, _e in found) else 1
+
+
+#: The last context ``triggered`` looked at, and its level.
+_last_context: tuple[str, int] = ("", 0)
+
+
+def triggered(segment: Segment) -> int:
+    """What labels may be in view: 2 a personal-number label, 1 only a birth-date
+    label, 0 none (then only a birth date left by the previous segment matters).
+
+    The level is the higher of the text's and the context's. Every row of a table has
+    the same context (its header): its level is kept from the row before, and when it
+    already is 2 the row's text need not be searched."""
+    global _last_context
+    ctx = segment.context
+    level = 0
+    if ctx:
+        last = _last_context
+        if last[0] is ctx or last[0] == ctx:
+            level = last[1]
+        else:
+            level = _level(_TRIGGER_AC.find_matches_as_indexes(ctx.encode("latin-1", "replace")))
+            _last_context = (ctx, level)
+        if level == 2:
+            return 2
+    return max(level, _level(_TRIGGER_AC.find_matches_as_indexes(latin1(segment.text))))
 
 
 def _fields(text: str, classes: bytes | None = None) -> list[Field]:
@@ -124,16 +145,39 @@ def _fields(text: str, classes: bytes | None = None) -> list[Field]:
     bytes the detectors share stay the segment's)."""
     if classes is None:
         classes = text.encode("latin-1", "replace").translate(_DIGIT_CLASS)
-    out = []
-    for m in _FIELD.finditer(classes):
-        a, b = m.span()
-        if m.group("date"):
-            raw = text[a:b]
-            yy = raw[6:]
-            out.append(Field(raw[:2] + raw[3:5] + yy[-2:], yy[:-2], a, b, True))
-        else:
-            out.append(Field(text[a:b], "", a, b, False))
-    return out
+    return [_field(text, m) for m in _FIELD.finditer(classes)]
+
+
+#: ``Field(...)`` without the named tuple's Python-level ``__new__`` (a field is made
+#: for every 4-6 digit number of a segment the form pass reads).
+_new_field = tuple.__new__
+
+
+def _field(text: str, m: re.Match[bytes], shift: int = 0) -> Field:
+    """The field of ``_FIELD`` match ``m`` on ``text``, its span moved by ``shift``."""
+    a, b = m.span()
+    if m.group("date"):
+        raw = text[a:b]
+        yy = raw[6:]
+        return _new_field(Field, (raw[:2] + raw[3:5] + yy[-2:], yy[:-2], a + shift, b + shift, True))  # type: ignore[no-any-return]
+    return _new_field(Field, (text[a:b], "", a + shift, b + shift, False))  # type: ignore[no-any-return]
+
+
+def _field_ending_line(text: str, cut: int, end: int) -> Field | None:
+    """The last field of the line ``text[cut:end]`` (as ``_fields`` of that line finds
+    it, in the segment's offsets) when it ends the line, else None.
+
+    ``find_split`` asks this of every segment whose last line ends in a digit (every
+    row of a register) to keep a birth date for the next segment; only a field that
+    ends the line can be kept (see :func:`_keep_birth_date`), so the fields before it
+    are not built. The line's bytes are cut from the segment's shared Latin-1 bytes
+    (one byte per character, so the same bytes as encoding the line apart)."""
+    last = None
+    for m in _FIELD.finditer(latin1(text)[cut:end].translate(_DIGIT_CLASS)):
+        last = m
+    if last is None or last.end() != end - cut:
+        return None
+    return _field(text[cut:end], last, cut)
 
 
 def _label(segment: Segment, pos: int) -> str | None:
@@ -231,9 +275,11 @@ def find_split(segment: Segment, doc: DocState, classes: bytes | None = None) ->
             end -= 1
         cut = text.rfind("\n", 0, end) + 1
         if end - cut >= 6 and text[end - 1].isdigit():  # a date ends the line
-            fields = [f._replace(start=f.start + cut, end=f.end + cut) for f in _fields(text[cut:end])]
-            if fields:
-                _keep_birth_date(segment, fields[-1], doc)
+            # (A last field that stops before the line's final digit has that digit
+            # after it, so _keep_birth_date would not keep it: such a field is not built.)
+            last = _field_ending_line(text, cut, end)
+            if last is not None:
+                _keep_birth_date(segment, last, doc)
         return
     fields = _fields(text, latin1(text).translate(_DIGIT_CLASS))
     if not fields:
@@ -246,8 +292,14 @@ def find_split(segment: Segment, doc: DocState, classes: bytes | None = None) ->
             if joined is not None:
                 yield SplitFnr(joined[0], joined[1], "high", first.start, first.end)
     for d, p in zip(fields, fields[1:], strict=False):
+        # What the field shapes alone rule out, then the gap, before anything that reads
+        # a column header (all pure tests: their order does not change the pairs kept).
+        if p.is_date or not 4 <= len(p.digits) <= 5 or (not d.is_date and not 5 <= len(d.digits) <= 6):
+            continue  # _person_part or _date_part would say None
+        if not _gap_ok(text, d.end, p.start):
+            continue
         date6 = _date_part(segment, d)
-        if date6 is None or not _gap_ok(text, d.end, p.start):
+        if date6 is None:
             continue
         pnr = _person_part(segment, p)
         if pnr is None:
@@ -267,10 +319,10 @@ def find_split(segment: Segment, doc: DocState, classes: bytes | None = None) ->
 
 def _keep_birth_date(segment: Segment, last: Field, doc: DocState) -> None:
     """Keep a labelled birth date that ends the segment for the next segment."""
+    # The cheap test first (it fails for every field with more of the row after it):
+    # the three tests are pure, so their order does not change the answer.
+    if segment.text[last.end :].strip(" \t\r\n|:"):
+        return
     date6 = _date_part(segment, last)
-    if (
-        date6 is not None
-        and not segment.text[last.end :].strip(" \t\r\n|:")
-        and _label(segment, last.start) == "fnr"
-    ):
+    if date6 is not None and _label(segment, last.start) == "fnr":
         doc["_form_birth_date"] = (date6, last.century)

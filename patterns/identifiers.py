@@ -100,9 +100,10 @@ _BYTE_CLASSES = _byte_classes()
 #: maximal run of digits and separators to its last digit, 8 characters or more: where
 #: the bytes are exact (no ``?``), exactly one cluster; else one that holds whole every
 #: cluster it overlaps. A plain cluster (no ``p`` or ``/`` before, no ``/`` after) is
-#: named by its shape when it is one bare run (``bare``), a 4-2-5 account (``k425``)
-#: or long runs side by side (``runs``, see _long_runs); iter_candidates decides
-#: these without CANDIDATES. The literal ``0`` first lets the engine skip ahead to the
+#: named by its shape when it is one bare run (``bare``), a 4-2-5 account (``k425``),
+#: a 6-5 number (``f65``), a spaced 3-2-3 or 2-2-2-2 phone (``tel``) or long runs side
+#: by side (``runs``, see _long_runs); iter_candidates decides these without
+#: CANDIDATES (where the separator or first digit is one CANDIDATES takes). The literal ``0`` first lets the engine skip ahead to the
 #: next digit instead of trying the pattern everywhere, the look-ahead right after it
 #: turns a short number (a date, an amount) away before any shape is tried, and the
 #: possessive quantifiers spare backtracking into a run that cannot end the cluster.
@@ -111,7 +112,8 @@ _BYTE_CLUSTERS = re.compile(
     0(?=[0 -]{6,}0)
     (?:
         (?<![p/]0)
-        (?:(?P<bare>0{7,}+)|(?P<k425>000[ -]00[ -]0{5})|(?P<runs>0{6,}+(?:[ -]++0{7,}+)++))
+        (?:(?P<bare>0{7,}+)|(?P<k425>000[ -]00[ -]0{5})|(?P<f65>0{5}[ -]0{5})|(?P<tel>00\ 00\ 000|0\ 00\ 00\ 00)
+          |(?P<runs>0{6,}+(?:[ -]++0{7,}+)++))
         (?![ -]*0|/)
       | [0 -]{6,}0
     )
@@ -170,6 +172,16 @@ def _k425_run(run: str) -> bool:
     )
 
 
+#: The one separator of a 6-5 cluster that makes it a CANDIDATES ``f65``: one of
+#: ``_SEP65``'s single characters (space, NBSP, dash, dot, line break; not a tab).
+_F65_SEPS = frozenset(" \u00a0-.\n")
+
+#: A cluster with fewer than 11 digits can hold only a phone (8 digits in a row, or
+#: 3-2-3 or 2-2-2-2 with single spaces, after an optional 47 prefix) or a 10-digit
+#: run: every other shape has 11 digits or more. On class bytes, what each of those
+#: holds.
+_SHORT_CORE = re.compile(rb"0{8}|000 00 000|00 00 00 00")
+
 _RUN = re.compile(r"\d+")
 #: Only these join two digit runs into one ``(?<!\d[./\-\u2013])`` /
 #: ``(?![./\-\u2013]\d)`` would reject (``12.345.678.901``, ``21/02760-1``).
@@ -201,6 +213,14 @@ def _long_runs(text: str, a: int, b: int) -> list[Cand] | None:
             continue
         out.append((kind, s, e))
     return out
+
+
+def _iban_prefix(text: str, a: int) -> bool:
+    r"""``NO`` (any case) right before ``a``, not inside a word (CANDIDATES' ``iban``
+    start: ``(?<![\w])[Nn][Oo]``; ``re``'s ``\w`` is ``isalnum`` or ``_``)."""
+    if a < 2 or text[a - 2] not in "Nn" or text[a - 1] not in "Oo":
+        return False
+    return a == 2 or not (text[a - 3].isalnum() or text[a - 3] == "_")
 
 
 def _run_kind(text: str, s: int, e: int) -> str | None:
@@ -255,6 +275,17 @@ def iter_candidates(text: str) -> list[Cand]:
             out.append(("k425", a, b))
             pos = b
             continue
+        # A plain 6-5 cluster or spaced phone is one candidate (every CANDIDATES shape
+        # tried before it at the cluster's start needs a separator or digit elsewhere;
+        # no match can start before a plain cluster, nor go on after it).
+        if shape == "f65" and text[a + 6] in _F65_SEPS:
+            out.append(("f65", a, b))
+            pos = b
+            continue
+        if shape == "tel" and text[a] in _TEL_FIRST:
+            out.append(("tel", a, b))
+            pos = b
+            continue
         if shape == "runs":
             long_runs = _long_runs(text, a, b)
             if long_runs is not None:
@@ -264,6 +295,17 @@ def iter_candidates(text: str) -> list[Cand]:
                 continue
         if data.find(b"00000", a, b) < 0 and data.find(b"0 0", a, b) < 0:
             continue  # no _CORE
+        digits = data.count(b"0", a, b)
+        if digits < 11 and (digits < 8 or _SHORT_CORE.search(data, a, b) is None):
+            continue  # too few digits for any shape (a row's last number and the next row's first)
+        if digits == 13 == b - a and _iban_prefix(text, a):
+            # A Norwegian IBAN written without spaces (NO9386011117947): CANDIDATES'
+            # first alternative, and nothing else can start in the four characters
+            # before the run (too few for any shape) nor in the run (a look-behind for
+            # a digit), nor end after it.
+            out.append(("iban", a - 2, b))
+            pos = b
+            continue
         pos = _cluster_candidates(text, a, b, pos, out)
     return out
 
@@ -612,7 +654,11 @@ def _count_columns(runs: list[tuple[int, Finding | None]], seg: Segment, doc: Do
     whether it sits in source code."""
     text = seg.text
     head = seg.context[:120]
-    delim = next((d for d in _COL_DELIMS if d in text), "")
+    delim = ""
+    for d in _COL_DELIMS:  # the first one in the text (a loop: no generator per segment)
+        if d in text:
+            delim = d
+            break
     cols = doc.get("_id_columns")
     if cols is None:
         cols = doc["_id_columns"] = {}

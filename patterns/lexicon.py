@@ -170,6 +170,9 @@ _PERSON_RUN = regex.compile(r"(?<![\w/])[\w/]+")
 #: name_re's runs (``re`` word characters, like name_re itself).
 _NAME_RUN = re.compile(r"(?<!\w)\w+")
 ICD_RE = regex.compile(r"(?<![\w/.\-])[A-Z]\d\d(?:\.?\d{1,2})?(?![\w/\-])")
+#: How every ICD_RE match starts (same engine, so the same ``\d``): a search for it
+#: without the look-behind runs some three times faster, and most text has none.
+_ICD_START = regex.compile(r"[A-Z]\d\d")
 #: What puts a code near it into health context: a diagnosis word or a code system.
 ICD_MARKER = regex.compile(
     r"(?i)(?<!\w)(?:diagnos\w*|hoveddiagnose|bidiagnose|dg\.?|icd(?:-?10)?|icpc(?:-?2)?|kode\w*)(?!\w)"
@@ -199,6 +202,23 @@ ICD_PHRASE = regex.compile(
     + r")[\s:,]*$"
 )
 ICD_PHRASE_REACH = 30
+
+#: The last segment context ``context_has_marker`` looked at, and its answer.
+_last_marker: tuple[str, bool] = ("", False)
+
+
+def context_has_marker(context: str) -> bool:
+    """``ICD_MARKER.search(context)`` as a bool. Every row of a table has the same
+    context (its header): the answer is kept from the row before."""
+    global _last_marker
+    last = _last_marker
+    if last[0] is context or last[0] == context:
+        return last[1]
+    has = ICD_MARKER.search(context) is not None
+    _last_marker = (context, has)
+    return has
+
+
 FNR_SHAPE = regex.compile(r"(?<!\d)\d{6}[ \-]?\d{5}(?!\d)")
 #: Where a sentence (the unit a person link must share with a term) ends: sentence
 #: punctuation, a blank line, or a line break before a capital (a heading, a form
@@ -327,6 +347,45 @@ LANGUAGE_WINDOW = 300
 _CACHE_WORD_CHARS = 100
 
 
+#: Characters of deferred segment text a document holds at most before it is counted
+#: (see ``_defer_language``).
+_DEFER_CHARS = 65_536
+
+
+def _defer_language(doc: DocState, text: str) -> None:
+    """Keep a segment without a hit for the document's language count.
+
+    The count (:class:`DocumentLanguage`, fed every segment in order until the
+    document is decided) is read only for a segment with a hit and in ``finish`` when
+    the document has hits; many documents have none. So a segment without a hit is
+    counted only when the count is next read (``_document_language``): fed the same
+    texts in the same order, it is the same count, and a document without hits never
+    counts at all. The texts kept are bounded (``_DEFER_CHARS``): past that they are
+    counted at once."""
+    pending: list[str] | None = doc.get("category_language_pending")
+    if pending is None:
+        pending = doc["category_language_pending"] = []
+    pending.append(text)
+    held = doc.get("category_language_held", 0) + len(text)
+    doc["category_language_held"] = held
+    if held > _DEFER_CHARS:
+        _document_language(doc)
+
+
+def _document_language(doc: DocState) -> DocumentLanguage:
+    """The document's language count, with the deferred segments fed first (in order)."""
+    language: DocumentLanguage | None = doc.get("category_language")
+    if language is None:
+        language = doc["category_language"] = DocumentLanguage()
+    pending: list[str] | None = doc.get("category_language_pending")
+    if pending:
+        for earlier in pending:
+            language.feed(earlier)
+        pending.clear()
+        doc["category_language_held"] = 0
+    return language
+
+
 class CategoryDetector(Detector):
     """Lexicon-based special categories, reported only when tied to a person."""
 
@@ -394,11 +453,14 @@ class CategoryDetector(Detector):
                 hi = m.start()
         # Same answers as PERSON_RE / name_re searches over [lo, hi) (a person word or a
         # name is a whole run of word characters), but one C-level tokenisation each
-        # and a set test instead of a big alternation tried at every position.
+        # and a set test instead of a big alternation tried at every position. The
+        # three tests are pure, so the cheapest goes first: one search for a number's
+        # shape (a register row holds one) before tokenising the window twice, names
+        # (``re``) before person words (``regex``, slower per call).
         return bool(
-            not PERSON_SET.isdisjoint(_PERSON_RUN.findall(text, lo, hi))
+            FNR_SHAPE.search(text, lo, hi)
             or not self.names.isdisjoint(_NAME_RUN.findall(text, lo, hi))
-            or FNR_SHAPE.search(text, lo, hi)
+            or not PERSON_SET.isdisjoint(_PERSON_RUN.findall(text, lo, hi))
         )
 
     def _find_reference(self, text: str, low: str, context: str) -> list[tuple[Term, int, int]]:
@@ -427,12 +489,20 @@ class CategoryDetector(Detector):
         trigger costs that one pass."""
         gate = self.gate
         assert gate is not None
+        matches = gate.find(text)
+        found: list[tuple[Term, int, int]] = []
+        if not matches:
+            # Most segments: no term, no acronym and no marker can match (what the
+            # steps below come to with nothing seen, without setting them up).
+            if context and context_has_marker(context):
+                self._icd(text, context, found)
+            return found
         main_at: set[int] = set()
         tail_at: list[int] = []
         cs_at: set[int] = set()
         icd = False
         kinds = gate.kinds
-        for idx, s, _e in gate.find(text):
+        for idx, s, _e in matches:
             k = kinds[idx]
             if k & _MAIN and (s == 0 or not is_word(text[s - 1])):
                 main_at.add(s)
@@ -446,7 +516,6 @@ class CategoryDetector(Detector):
                 cs_at.add(s)
             if k & _ICD:
                 icd = True
-        found: list[tuple[Term, int, int]] = []
         # main: finditer's left-to-right, non-overlapping walk over the word starts seen.
         # The same words recur (a register names its diagnoses again and again): the
         # answer for a run of words is cached.
@@ -494,7 +563,7 @@ class CategoryDetector(Detector):
                     t = self.cs_terms.get(m.group("t"))
                     if t is not None:
                         found.append((t, m.start(), m.end()))
-        if icd or (context and ICD_MARKER.search(context)):
+        if icd or (context and context_has_marker(context)):
             self._icd(text, context, found)
         return found
 
@@ -511,12 +580,12 @@ class CategoryDetector(Detector):
     @staticmethod
     def _icd(text: str, context: str, found: list[tuple[Term, int, int]]) -> None:
         """ICD-10/ICPC-2 codes, counted only next to a diagnosis marker."""
-        if "\n" in text or len(text) > 3:
+        if ("\n" in text or len(text) > 3) and _ICD_START.search(text) is not None:
             for m in ICD_RE.finditer(text):
                 s, e = m.span()
                 if (
                     ICD_MARKER.search(text, max(0, s - 80), min(len(text), e + 20))
-                    or (context and ICD_MARKER.search(context))
+                    or (context and context_has_marker(context))
                     or ICD_PHRASE.search(text, max(0, s - ICD_PHRASE_REACH), s)
                 ):
                     found.append((Term(m.group(0), "helse", "strong", False, True, False), s, e))
@@ -541,20 +610,19 @@ class CategoryDetector(Detector):
             and "\n" not in text.strip()
             and not _tabular(text)
         )
-        language = doc.get("category_language")
-        if language is None:
-            language = doc["category_language"] = DocumentLanguage()
+        if not found:  # the language count can wait (see _defer_language)
+            _defer_language(doc, text)
+            if cell or "\n" in text:
+                self._count_names(text, doc)
+            return ()
+        language = _document_language(doc)
         got = language.feed(text)
         lang: bool | None = None
-        if (
-            found
-            and not language.surely_norwegian()
-            and (
-                got is not None
-                or any(
-                    terms.get((t.type, t.term)) is None or terms[t.type, t.term].norwegian is not True
-                    for t, _s, _e in found
-                )
+        if not language.surely_norwegian() and (
+            got is not None
+            or any(
+                terms.get((t.type, t.term)) is None or terms[t.type, t.term].norwegian is not True
+                for t, _s, _e in found
             )
         ):
             # (A term already seen in Norwegian text needs no second test.) A long
@@ -577,10 +645,14 @@ class CategoryDetector(Detector):
             if not h.linked and self._linked(text, s, e, tabular):
                 h.linked = True
         if cell or "\n" in text:
-            n = doc.get("names_seen", 0)
-            if n < 3 and self.name_re.search(text):
-                doc["names_seen"] = n + 1
+            self._count_names(text, doc)
         return ()
+
+    def _count_names(self, text: str, doc: DocState) -> None:
+        """Count (up to 3) the cells and multi-line segments that name someone."""
+        n = doc.get("names_seen", 0)
+        if n < 3 and self.name_re.search(text):
+            doc["names_seen"] = n + 1
 
     # ------------------------------------------------------------ per item
     def finish(self, doc: DocState) -> Iterable[Finding]:
@@ -591,8 +663,8 @@ class CategoryDetector(Detector):
         person_table = doc.get("names_seen", 0) >= 2
         # A hit seen only where the language could not be told takes the document's
         # (its other hit segments'); Norwegian when nothing tells.
-        language = doc.get("category_language")
-        doc_norwegian = language is None or language.norwegian() is not False
+        language = _document_language(doc)
+        doc_norwegian = language.norwegian() is not False
         out: list[Finding] = []
         # In order of the first hit (a set's order changes with the hash seed from one
         # run to the next, and so would the order of the findings in every output).
