@@ -30,7 +30,7 @@ from importlib import resources
 import regex
 
 from pvscan.identity.masking import LINKED_PREFIX, merge_links
-from pvscan.identity.numbers import classify_fnr, mod11_ok
+from pvscan.identity.numbers import FnrInfo, classify_fnr, mod11_ok
 from pvscan.identity.search import normalise_name
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment
@@ -194,23 +194,31 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
     lo = text.rfind("\n", 0, start) + 1
     hi = text.find("\n", end)
     hi = hi if hi >= 0 else len(text)
-    parts: set[str] = set()
-    born = birth_beside(text, start, end, context, lo, hi)
-    if born:
-        parts.add(f"f={born}")
     line = text[lo:hi]
+    parts: set[str] = set()
     if "@" in line:
         parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
     if _DIGIT.search(text, lo, hi) is None:
+        # Person numbers, dates, accounts, IBANs and phones all hold a digit: a line
+        # without one (most of a letter's) can link only an e-mail address.
         return LINKED + ",".join(sorted(parts)) if parts else None
+    low = line.lower()
+    # The person numbers read for the birth date, by their 11 digits: an account's
+    # 11 bare digits are the same run, so each is classified once, not twice.
+    numbers: dict[str, FnrInfo | None] = {}
+    born = birth_beside(text, end, context, lo, hi, low, numbers)
+    if born:
+        parts.add(f"f={born}")
     for m in _ACCOUNT.finditer(text, lo, hi):
         digits = m.group().replace(".", "").replace(" ", "")
         # Grouped 4.2.5 it is an account; 11 bare digits that make a person number
         # are taken as one (above).
-        if mod11_ok(digits) and (len(m.group()) > 11 or classify_fnr(digits) is None):
+        if mod11_ok(digits) and (
+            len(m.group()) > 11 or (numbers[digits] if digits in numbers else classify_fnr(digits)) is None
+        ):
             parts.add(f"k={digits}")
     # (An IBAN starts with NO in either case; ``(?i)`` reads only N, n, O and o so.)
-    for m in _IBAN.finditer(text, lo, hi) if "no" in line.lower() else ():
+    for m in _IBAN.finditer(text, lo, hi) if "no" in low else ():
         digits = _NON_DIGIT.sub("", m.group())[-11:]
         if mod11_ok(digits):
             parts.add(f"k={digits}")
@@ -257,18 +265,29 @@ def _shared_contacts_dropped(text: str, found: list[Finding], settled: set[int])
     return found
 
 
-def birth_beside(text: str, start: int, end: int, context: str, lo: int, hi: int) -> str | None:
+#: What every ``_LABELLED_DATE`` holds (lower-cased; each of these letters is matched
+#: by ``(?i)`` only in its two cases, so ``str.lower`` finds them where it does).
+_BIRTH_CUES = ("fød", "f.", "fdato", "born", "dob", "date")
+
+
+def birth_beside(
+    text: str, end: int, context: str, lo: int, hi: int, low: str, numbers: dict[str, FnrInfo | None]
+) -> str | None:
     """DDMMYY of the person number or labelled date of birth on the name's line
-    ``text[lo:hi]`` (a date under a *Fødd*/*Fødselsdato* column counts), the one nearest
-    after the name first; None when the line has neither."""
+    ``text[lo:hi]`` (a line with a digit; ``low`` is it lower-cased; a date under a
+    *Fødd*/*Fødselsdato* column counts), the one nearest after the name (ending at
+    ``end``) first; None when the line has neither. Each person number read goes into
+    ``numbers`` (its 11 digits: what they classify as)."""
     found: list[tuple[int, str]] = []
     for m in _PERSON_NUMBER.finditer(text, lo, hi):
         number = m.group()
-        info = classify_fnr(number if len(number) == 11 else number[:6] + number[7:])
+        digits = number if len(number) == 11 else number[:6] + number[7:]
+        info = numbers[digits] = classify_fnr(digits)
         if info is not None and (born := info.birth) is not None:
             found.append((m.start(), f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
-    for m in _LABELLED_DATE.finditer(text, lo, hi):
-        found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
+    if any(cue in low for cue in _BIRTH_CUES):
+        for m in _LABELLED_DATE.finditer(text, lo, hi):
+            found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
     if not found:
         _, heads, cells = row_cells(context, text[lo:hi])
         if heads:
@@ -389,9 +408,9 @@ CELL = " | "
 _GENERIC_HEAD = frozenset("navn namn name fullt fullstendig heile full".split())
 
 
-def row_cells(context: str, line: str) -> tuple[str, list[str], list[str]]:
+def row_cells(context: str, line: str) -> tuple[str, tuple[str, ...], list[str]]:
     """(separator, column headers, cells) of a table row under its header row (the
-    segment's context), or ``("", [], [])`` when the line is not such a row.
+    segment's context), or ``("", (), [])`` when the line is not such a row.
 
     A row of a document's or spreadsheet's table (cells joined by :data:`CELL`) may be
     shorter than its header: the extractors leave empty cells out, and the empty ones
@@ -400,15 +419,26 @@ def row_cells(context: str, line: str) -> tuple[str, list[str], list[str]]:
     or ``,`` with three columns or more) keeps its empty cells and must be exactly as
     wide as its header."""
     if not context:
-        return "", [], []
+        return "", (), []
+    sep, heads = _header_row(context)
+    if not sep:
+        return "", (), []
+    cells = line.split(sep)
+    if sep == CELL:
+        return (CELL, heads[: len(cells)], cells) if len(cells) <= len(heads) else ("", (), [])
+    return (sep, heads, cells) if len(cells) == len(heads) else ("", (), [])
+
+
+@lru_cache(maxsize=256)
+def _header_row(context: str) -> tuple[str, tuple[str, ...]]:
+    """(separator, column headers) of a header row, ``("", ())`` when it is none (see
+    :func:`row_cells`): read once per table, not once per row."""
     if CELL in context:
-        heads, cells = context.split(CELL), line.split(CELL)
-        return (CELL, heads[: len(cells)], cells) if len(cells) <= len(heads) else ("", [], [])
+        return CELL, tuple(context.split(CELL))
     for sep, least in (("\t", 1), (";", 1), (",", 2)):
         if context.count(sep) >= least:
-            heads, cells = context.split(sep), line.split(sep)
-            return (sep, heads, cells) if len(cells) == len(heads) else ("", [], [])
-    return "", [], []
+            return sep, tuple(context.split(sep))
+    return "", ()
 
 
 _HEAD_WORD = regex.compile(r"\p{L}{3,}")
@@ -452,26 +482,37 @@ def _row_owners(text: str, found: list[Finding], context: str) -> set[int]:
                 break  # a name across cells, or two in one cell: not a row to share out
             name_cell[id(f)] = idx
         else:
-            owners = sorted(name_cell.values())
-            words = {i: _head_words(heads[i]) for i in owners}
-            owner_of = {}
-            for j in range(len(cells)):
-                if j in owners:
-                    owner_of[j] = j
-                    continue
-                named = [i for i in owners if words[i] & _head_words(heads[j])]
-                left = [i for i in owners if i < j]
-                owner_of[j] = named[0] if len(named) == 1 else (left[-1] if left else owners[0])
+            shares = _shares(heads, tuple(sorted(name_cell.values())))
             for f in names_:
-                mine = [j for j in range(len(cells)) if owner_of[j] == name_cell[id(f)]]
+                own = name_cell[id(f)]
+                mine, mine_heads = shares[own]
                 sub = CELL.join(cells[j] for j in mine)
-                offset = sum(len(cells[j]) + len(CELL) for j in mine if j < name_cell[id(f)])
-                start = offset + (f.start - spans[name_cell[id(f)]][0])
-                f.variant = linked_on_line(
-                    sub, start, start + f.end - f.start, CELL.join(heads[j] for j in mine)
-                )
+                offset = sum(len(cells[j]) + len(CELL) for j in mine if j < own)
+                start = offset + (f.start - spans[own][0])
+                f.variant = linked_on_line(sub, start, start + f.end - f.start, mine_heads)
                 settled.add(id(f))
     return settled
+
+
+@lru_cache(maxsize=256)
+def _shares(heads: tuple[str, ...], owners: tuple[int, ...]) -> dict[int, tuple[tuple[int, ...], str]]:
+    """Per name column (``owners``, in order) of a row under ``heads``: the columns it
+    owns (see :func:`_row_owners`) and their headers joined by :data:`CELL`. The same
+    for every row of a table with its names in the same columns, so worked out once."""
+    words = {i: _head_words(heads[i]) for i in owners}
+    owner_of = {}
+    for j in range(len(heads)):
+        if j in owners:
+            owner_of[j] = j
+            continue
+        named = [i for i in owners if words[i] & _head_words(heads[j])]
+        left = [i for i in owners if i < j]
+        owner_of[j] = named[0] if len(named) == 1 else (left[-1] if left else owners[0])
+    shares = {}
+    for i in owners:
+        mine = tuple(j for j in range(len(heads)) if owner_of[j] == i)
+        shares[i] = (mine, CELL.join(heads[j] for j in mine))
+    return shares
 
 
 def _is_first(word: str, first: frozenset[str]) -> bool:
@@ -567,18 +608,19 @@ class NameDetector(Detector):
         return out
 
     @staticmethod
-    def _header_cells(segment: Segment) -> list[str]:
+    def _header_cells(segment: Segment) -> tuple[str, ...]:
         """The column headers of a table row, when the row has as many cells."""
-        if not segment.context or " | " not in segment.context:
-            return []
-        heads = segment.context.split(" | ")
-        return heads if len(heads) == len(segment.text.split(" | ")) else []
+        if not segment.context or CELL not in segment.context:
+            return ()
+        heads = _header_row(segment.context)[1]
+        # (As many cells as headers: the row holds one separator fewer than headers.)
+        return heads if len(heads) == segment.text.count(CELL) + 1 else ()
 
     @staticmethod
-    def _table_names(text: str, heads: list[str], emit) -> None:  # type: ignore[no-untyped-def]
+    def _table_names(text: str, heads: tuple[str, ...], emit) -> None:  # type: ignore[no-untyped-def]
         """A cell under a *Navn* header is a name; cells under *Fornavn* and
         *Etternavn* are joined."""
-        kinds = _column_kinds(tuple(heads))
+        kinds = _column_kinds(heads)
         if not any(kinds):
             return
         cells = text.split(" | ")
