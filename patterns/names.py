@@ -22,6 +22,7 @@ namesake's register row or mail header from the requester's.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
@@ -265,11 +266,6 @@ def _shared_contacts_dropped(text: str, found: list[Finding], settled: set[int])
     return found
 
 
-#: What every ``_LABELLED_DATE`` holds (lower-cased; each of these letters is matched
-#: by ``(?i)`` only in its two cases, so ``str.lower`` finds them where it does).
-_BIRTH_CUES = ("fød", "f.", "fdato", "born", "dob", "date")
-
-
 def birth_beside(
     text: str, end: int, context: str, lo: int, hi: int, low: str, numbers: dict[str, FnrInfo | None]
 ) -> str | None:
@@ -285,7 +281,9 @@ def birth_beside(
         info = numbers[digits] = classify_fnr(digits)
         if info is not None and (born := info.birth) is not None:
             found.append((m.start(), f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
-    if any(cue in low for cue in _BIRTH_CUES):
+    # Every ``_LABELLED_DATE`` holds one of these (lower-cased; ``(?i)`` matches each of
+    # their letters only in its two cases, so ``str.lower`` shows them where it does).
+    if "fød" in low or "f." in low or "fdato" in low or "born" in low or "dob" in low or "date" in low:
         for m in _LABELLED_DATE.finditer(text, lo, hi):
             found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
     if not found:
@@ -544,6 +542,38 @@ def _foreign(text: str, doc: DocState) -> bool:
     return (own if own is not None else lang.norwegian()) is False
 
 
+class _Taken:
+    """The spans of the names a segment has given so far. ``emit`` takes no span that
+    overlaps one taken, and every name is at least one character long, so they are
+    disjoint and non-empty: kept in order of their starts (their ends are then in
+    order too), one bisection answers what a scan of them all would (a register's
+    segment of many rows takes many names)."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Some span taken overlaps ``start``-``end``: the first to end after
+        ``start`` (the one with the least start of those) begins before ``end``."""
+        i = bisect_right(self.ends, start)
+        return i < len(self.starts) and self.starts[i] < end
+
+    def covers(self, start: int, end: int) -> bool:
+        """``start``-``end`` lies inside a span taken: the last to begin at or before
+        ``start`` (no other can reach further without overlapping it) ends at or
+        after ``end``."""
+        i = bisect_right(self.starts, start) - 1
+        return i >= 0 and self.ends[i] >= end
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect_right(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+
+
 class NameDetector(Detector):
     """Full person names (first name and surname) in running text, forms and tables."""
 
@@ -560,12 +590,12 @@ class NameDetector(Detector):
         text = segment.text
         first, surnames = name_lists()
         out: list[Finding] = []
-        taken: list[tuple[int, int]] = []
+        taken = _Taken()
 
         def emit(parts: list[str], start: int, end: int, conf: str) -> None:
-            if any(s < end and start < e for s, e in taken):
+            if taken.overlaps(start, end):
                 return
-            taken.append((start, end))
+            taken.add(start, end)
             out.append(
                 Finding(
                     "navn",
@@ -643,11 +673,11 @@ class NameDetector(Detector):
             emit(given[0] + last[0], min(given[1], last[1]), max(given[2], last[2]), "high")
 
     @staticmethod
-    def _runs(text: str, first: frozenset[str], surnames: frozenset[str], emit, taken) -> None:  # type: ignore[no-untyped-def]
+    def _runs(text: str, first: frozenset[str], surnames: frozenset[str], emit, taken: _Taken) -> None:  # type: ignore[no-untyped-def]
         """Runs of capitalised words on one line; a name is taken from each (unless
         it overlaps one ``taken`` already)."""
         for whole in _RUN.finditer(text):
-            if taken and any(s <= whole.start() and whole.end() <= e for s, e in taken):
+            if taken.starts and taken.covers(whole.start(), whole.end()):
                 continue  # inside a name already taken (a table's Navn cell): emit would refuse it
             run = list(_WORD.finditer(text, whole.start(), whole.end()))
             if len(run) < 2:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import regex
 
 from pvscan.identity import numbers
 from pvscan.interfaces import DocState
@@ -378,3 +379,133 @@ def test_language_counts_lower_once() -> None:
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
         for max_words in (400, 5, 1):
             assert language.counts(text, max_words) == by_word(text, max_words), repr(text)
+
+
+def _linked_reference(text: str, start: int, end: int, context: str = "") -> str | None:
+    """``names.linked_on_line`` as it was before its fast paths (every scan on every
+    line, each number classified where it is met)."""
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    hi = hi if hi >= 0 else len(text)
+    line = text[lo:hi]
+    parts: set[str] = set()
+    found: list[tuple[int, str]] = []
+    for m in names._PERSON_NUMBER.finditer(text, lo, hi):
+        number = m.group()
+        info = numbers.classify_fnr(number if len(number) == 11 else number[:6] + number[7:])
+        if info is not None and (born := info.birth) is not None:
+            found.append((m.start(), f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
+    for m in names._LABELLED_DATE.finditer(text, lo, hi):
+        found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
+    if not found:
+        _, heads, cells = names.row_cells(context, line)
+        for head, cell in zip(heads, cells, strict=True):
+            d = names._DATE_CELL.match(cell)
+            if d and names._BIRTH_HEADER.search(head):
+                found.append((lo, f"{int(d.group(1)):02d}{int(d.group(2)):02d}{d.group(3)[2:]}"))
+    if found:
+        after = [f for f in found if f[0] >= end]
+        parts.add("f=" + (min(after)[1] if after else max(found)[1]))
+    parts.update(f"e={m.group().lower()}" for m in names._EMAIL.finditer(text, lo, hi))
+    for m in names._ACCOUNT.finditer(text, lo, hi):
+        digits = m.group().replace(".", "").replace(" ", "")
+        if numbers.mod11_ok(digits) and (len(m.group()) > 11 or numbers.classify_fnr(digits) is None):
+            parts.add(f"k={digits}")
+    for m in names._IBAN.finditer(text, lo, hi):
+        digits = names._NON_DIGIT.sub("", m.group())[-11:]
+        if numbers.mod11_ok(digits):
+            parts.add(f"k={digits}")
+    for m in names._PHONE.finditer(text, lo, hi):
+        digits = "".join(c for c in m.group() if c.isdigit())
+        parts.add(f"t={digits[-8:]}")
+    return names.LINKED + ",".join(sorted(parts)) if parts else None
+
+
+def test_birth_word_letters_match_only_their_two_cases() -> None:
+    """The labelled-date scan runs only on a line whose ``str.lower`` holds a birth
+    word's start: sound only if ``(?i)`` matches each of their letters in no other
+    character than those ``str.lower`` turns into it."""
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    letters = "fødbornate."
+    matched = set(regex.findall("(?i)[" + regex.escape(letters) + "]", every))
+    assert all(c.lower() in letters for c in matched)
+
+
+def test_linked_facts_fast_paths_change_nothing() -> None:
+    """``linked_on_line`` skips the scans that cannot match (no digit, no birth word)
+    and classifies each person number once; it must link what every scan links."""
+    rnd = random.Random(21)
+    fnrs = [_test_fnr(rnd) for _ in range(30)]
+    pieces = [
+        *fnrs,
+        *(f[:6] + rnd.choice([" ", "-", "\u00a0", "–"]) + f[6:] for f in fnrs),
+        "Kari Nordmann",
+        "Ola",
+        " ",
+        "  ",
+        " | ",
+        ";",
+        "\t",
+        "\n",
+        ",",
+        ".",
+        "født ",
+        "Fødd: ",
+        "FØDSELSDATO ",
+        "f. ",
+        "F.dato ",
+        "fdato:",
+        "født den ",
+        "Born ",
+        "DOB ",
+        "date of birth ",
+        "Dato ",
+        "01.02.1990",
+        "1.2.1990",
+        "31-12-2003",
+        "9/9/1999",
+        "29.02.2000",
+        "kari@example.no",
+        "<ola.n@nav.no>",
+        "@",
+        "912 34 567",
+        "+47 41234567",
+        "0047 22 33 44 55",
+        "1234.56.78903",
+        "1234 56 78903",
+        "12345678903",
+        "NO93 8601 1117 947",
+        "no9386011117947",
+        "Nordbyen",
+        "٣",
+        "7",
+        "42",
+    ]
+    contexts = ["", "Navn | Fødd | Telefon", "Namn;Fødselsdato;Konto", "Navn\tdob", "a, b, c"]
+    linked = 0
+    for _ in range(6000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 14)))
+        context = rnd.choice(contexts)
+        start = rnd.randint(0, len(text))
+        end = rnd.randint(start, len(text))
+        want = _linked_reference(text, start, end, context)
+        assert names.linked_on_line(text, start, end, context) == want, (text, start, end, context)
+        linked += want is not None and "f=" in want
+    assert linked > 1000  # plenty of birth dates among them
+
+
+def test_taken_spans_answer_what_a_scan_answers() -> None:
+    """``names._Taken`` bisects where ``emit`` and ``_runs`` scanned every span taken."""
+    rnd = random.Random(5)
+    for _ in range(2000):
+        taken, spans = names._Taken(), []
+        for _ in range(rnd.randint(0, 25)):
+            start = rnd.randint(0, 60)
+            end = start + rnd.randint(0, 8)
+            want = any(s < end and start < e for s, e in spans)
+            assert taken.overlaps(start, end) == want, (spans, start, end)
+            inside = any(s <= start and end <= e for s, e in spans)
+            assert taken.covers(start, end) == inside, (spans, start, end)
+            if not want and end > start:
+                taken.add(start, end)
+                spans.append((start, end))
