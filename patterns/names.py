@@ -303,15 +303,16 @@ _NAME_COLUMN, _FIRST_COLUMN, _LAST_COLUMN = 1, 2, 4
 
 
 @lru_cache(maxsize=256)
-def _column_kinds(heads: tuple[str, ...]) -> tuple[int, ...]:
-    """Per column header, which of *Navn*, *Fornavn*, *Etternavn* it is (bits; 0 for
-    none): read once per table, not once per row."""
-    return tuple(
+def _column_kinds(heads: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """(column, which of *Navn*, *Fornavn*, *Etternavn* it is as bits) for each column
+    header that is one of them, in order: read once per table, not once per row."""
+    kinds = [
         (_NAME_COLUMN if _NAME_HEADER.match(h) else 0)
         | (_FIRST_COLUMN if _FIRST_HEADER.match(h) else 0)
         | (_LAST_COLUMN if _LAST_HEADER.match(h) else 0)
         for h in heads
-    )
+    ]
+    return tuple((i, kind) for i, kind in enumerate(kinds) if kind)
 
 
 def _cue_before(text: str, at: int) -> bool:
@@ -650,19 +651,19 @@ class NameDetector(Detector):
     def _table_names(text: str, heads: tuple[str, ...], emit) -> None:  # type: ignore[no-untyped-def]
         """A cell under a *Navn* header is a name; cells under *Fornavn* and
         *Etternavn* are joined."""
-        kinds = _column_kinds(heads)
-        if not any(kinds):
+        columns = _column_kinds(heads)
+        if not columns:
             return
-        cells = text.split(" | ")
-        pos, spans = 0, []
-        for c in cells:
-            spans.append((pos, pos + len(c)))
-            pos += len(c) + 3
+        cells = text.split(CELL)
         given = last = None
-        for (s, e), kind, cell in zip(spans, kinds, cells, strict=True):
-            if not kind:
-                continue
-            words = cell.strip().split()
+        # Only the name columns' cells are placed, not every cell of a register's row.
+        pos = done = 0  # cell ``done`` starts at ``pos``
+        for i, kind in columns:
+            while done < i:
+                pos += len(cells[done]) + len(CELL)
+                done += 1
+            s, e = pos, pos + len(cells[i])
+            words = cells[i].strip().split()
             if kind & _NAME_COLUMN and 2 <= len(words) <= 4 and all(_WORD.fullmatch(w) for w in words):
                 emit(words, s, e, "high")
             elif kind & _FIRST_COLUMN and words:
