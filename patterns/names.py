@@ -204,18 +204,31 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
         # without one (most of a letter's) can link only an e-mail address.
         return LINKED + ",".join(sorted(parts)) if parts else None
     low = line.lower()
+    if line.isascii() or _OTHER_DIGIT.search(text, lo, hi) is None:
+        # Digits 0-9 only (the usual case): numbers read off the line's digit runs.
+        runs = [m.span() for m in _ASCII_DIGITS.finditer(text, lo, hi)]
+        fnrs = _person_numbers(text, runs)
+        accounts = _accounts(text, runs, lo)
+        phones = [
+            m.group().replace(" ", "").replace("\u00a0", "").lstrip("+")
+            for m in (_PHONE_ASCII.finditer(text, lo, hi) if _phone_cluster(text, runs) else ())
+        ]
+    else:
+        fnrs = [(m.start(), m.group()) for m in _PERSON_NUMBER.finditer(text, lo, hi)]
+        accounts = [m.group() for m in _ACCOUNT.finditer(text, lo, hi)]
+        phones = ["".join(c for c in m.group() if c.isdigit()) for m in _PHONE.finditer(text, lo, hi)]
     # The person numbers read for the birth date, by their 11 digits: an account's
     # 11 bare digits are the same run, so each is classified once, not twice.
     numbers: dict[str, FnrInfo | None] = {}
-    born = birth_beside(text, end, context, lo, hi, low, numbers)
+    born = birth_beside(text, end, context, lo, hi, low, fnrs, numbers)
     if born:
         parts.add(f"f={born}")
-    for m in _ACCOUNT.finditer(text, lo, hi):
-        digits = m.group().replace(".", "").replace(" ", "")
+    for account in accounts:
+        digits = account.replace(".", "").replace(" ", "")
         # Grouped 4.2.5 it is an account; 11 bare digits that make a person number
         # are taken as one (above).
         if mod11_ok(digits) and (
-            len(m.group()) > 11 or (numbers[digits] if digits in numbers else classify_fnr(digits)) is None
+            len(account) > 11 or (numbers[digits] if digits in numbers else classify_fnr(digits)) is None
         ):
             parts.add(f"k={digits}")
     # (An IBAN starts with NO in either case; ``(?i)`` reads only N, n, O and o so.)
@@ -223,18 +236,77 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
         digits = _NON_DIGIT.sub("", m.group())[-11:]
         if mod11_ok(digits):
             parts.add(f"k={digits}")
-    if line.isascii() or _OTHER_DIGIT.search(text, lo, hi) is None:
-        phones = [
-            m.group().replace(" ", "").replace("\u00a0", "").lstrip("+")
-            for m in _PHONE_ASCII.finditer(text, lo, hi)
-        ]
-    else:
-        phones = ["".join(c for c in m.group() if c.isdigit()) for m in _PHONE.finditer(text, lo, hi)]
     for digits in phones:
         if len(digits) > 8:
             digits = digits[-8:]
         parts.add(f"t={digits}")
     return LINKED + ",".join(sorted(parts)) if parts else None
+
+
+#: A run of the digits 0-9. On a line with no other digits, ``\d`` is 0-9 and the
+#: look-arounds of ``_PERSON_NUMBER`` and ``_ACCOUNT`` make each of their matches whole
+#: runs: one scan for runs and a few comparisons per run find what their two scans
+#: find (a register's row has a dozen runs and a person number that both match).
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+#: What may stand between the two parts of a person number (``_PERSON_NUMBER``).
+_NUMBER_GAP = frozenset(" \u00a0-–")
+
+
+def _person_numbers(text: str, runs: list[tuple[int, int]]) -> list[tuple[int, str]]:
+    """(start, text) of each ``_PERSON_NUMBER`` match among the digit ``runs`` of a
+    line: a run of 11 digits, or one of 6, one separator, and one of 5."""
+    found = []
+    for k, (s, e) in enumerate(runs):
+        if e - s == 11:
+            found.append((s, text[s:e]))
+        elif e - s == 6 and k + 1 < len(runs):
+            s2, e2 = runs[k + 1]
+            if s2 == e + 1 and e2 - s2 == 5 and text[e] in _NUMBER_GAP:
+                found.append((s, text[s:e2]))
+    return found
+
+
+def _accounts(text: str, runs: list[tuple[int, int]], lo: int) -> list[str]:
+    """The text of each ``_ACCOUNT`` match among the digit ``runs`` of the line that
+    starts at ``lo``: a run of 11 digits, or runs of 4, 2 and 5 digits with the same
+    ``.`` or space between them; neither with a ``.`` right before or after."""
+    found = []
+    for k, (s, e) in enumerate(runs):
+        if s > lo and text[s - 1] == ".":
+            continue
+        if e - s == 11:
+            if text[e : e + 1] != ".":
+                found.append(text[s:e])
+        elif e - s == 4 and k + 2 < len(runs):
+            (s2, e2), (s3, e3) = runs[k + 1], runs[k + 2]
+            gap = text[e]
+            if (
+                gap in ". "
+                and s2 == e + 1
+                and e2 - s2 == 2
+                and s3 == e2 + 1
+                and text[e2] == gap
+                and e3 - s3 == 5
+                and text[e3 : e3 + 1] != "."
+            ):
+                found.append(text[s:e3])
+    return found
+
+
+def _phone_cluster(text: str, runs: list[tuple[int, int]]) -> bool:
+    """Some cluster of digit ``runs`` (joined by one space each) holds 8, 10 or 12
+    digits. Every ``_PHONE_ASCII`` match is such a cluster, whole (its look-arounds
+    keep digits joined so from either side), with ``+47`` or ``0047`` or neither before
+    its 8 digits: where none is, the phone scan is left out (a register's row)."""
+    count = 0
+    for k, (s, e) in enumerate(runs):
+        count += e - s
+        if k + 1 < len(runs) and runs[k + 1][0] == e + 1 and text[e] in " \u00a0":
+            continue  # the cluster goes on
+        if count in (8, 10, 12):
+            return True
+        count = 0
+    return False
 
 
 #: An address written right after a name: ``Kari Nordmann <kari@example.no>``.
@@ -267,20 +339,27 @@ def _shared_contacts_dropped(text: str, found: list[Finding], settled: set[int])
 
 
 def birth_beside(
-    text: str, end: int, context: str, lo: int, hi: int, low: str, numbers: dict[str, FnrInfo | None]
+    text: str,
+    end: int,
+    context: str,
+    lo: int,
+    hi: int,
+    low: str,
+    fnrs: list[tuple[int, str]],
+    numbers: dict[str, FnrInfo | None],
 ) -> str | None:
     """DDMMYY of the person number or labelled date of birth on the name's line
     ``text[lo:hi]`` (a line with a digit; ``low`` is it lower-cased; a date under a
     *Fødd*/*Fødselsdato* column counts), the one nearest after the name (ending at
-    ``end``) first; None when the line has neither. Each person number read goes into
-    ``numbers`` (its 11 digits: what they classify as)."""
+    ``end``) first; None when the line has neither. ``fnrs`` are the line's
+    ``_PERSON_NUMBER`` matches (start, text); each goes into ``numbers`` (its 11
+    digits: what they classify as)."""
     found: list[tuple[int, str]] = []
-    for m in _PERSON_NUMBER.finditer(text, lo, hi):
-        number = m.group()
+    for at, number in fnrs:
         digits = number if len(number) == 11 else number[:6] + number[7:]
         info = numbers[digits] = classify_fnr(digits)
         if info is not None and (born := info.birth) is not None:
-            found.append((m.start(), f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
+            found.append((at, f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
     # Every ``_LABELLED_DATE`` holds one of these (lower-cased; ``(?i)`` matches each of
     # their letters only in its two cases, so ``str.lower`` shows them where it does).
     if "fød" in low or "f." in low or "fdato" in low or "born" in low or "dob" in low or "date" in low:

@@ -432,8 +432,10 @@ def test_birth_word_letters_match_only_their_two_cases() -> None:
 
 
 def test_linked_facts_fast_paths_change_nothing() -> None:
-    """``linked_on_line`` skips the scans that cannot match (no digit, no birth word)
-    and classifies each person number once; it must link what every scan links."""
+    """``linked_on_line`` skips the scans that cannot match (no digit, no birth word,
+    no digit cluster as long as a phone number), reads person numbers and accounts off
+    the digit runs, and classifies each person number once; it must link what every
+    scan links."""
     rnd = random.Random(21)
     fnrs = [_test_fnr(rnd) for _ in range(30)]
     pieces = [
@@ -480,10 +482,24 @@ def test_linked_facts_fast_paths_change_nothing() -> None:
         "٣",
         "7",
         "42",
+        "123456",
+        "12345",
+        "1234",
+        "56",
+        "+47",
+        "0047",
+        "47",
+        "22 33 44 55",
+        "4123 4567",
+        "-",
+        "–",
+        "\u00a0",
+        ".12345678903.",
+        "1234 56.78903",
     ]
     contexts = ["", "Navn | Fødd | Telefon", "Namn;Fødselsdato;Konto", "Navn\tdob", "a, b, c"]
     linked = 0
-    for _ in range(6000):
+    for _ in range(20000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 14)))
         context = rnd.choice(contexts)
         start = rnd.randint(0, len(text))
