@@ -340,7 +340,8 @@ def test_phone_on_an_ascii_digit_line_is_the_phone_pattern() -> None:
 
 
 def test_language_counts_lower_once() -> None:
-    """``language.counts`` lower-cases all words in one go; word by word gives the same."""
+    """``language.counts`` lower-cases all words in one go (split out by a byte table
+    from Latin-1 text); word by word gives the same."""
 
     def by_word(text: str, max_words: int) -> tuple[int, int, int]:
         no = fo = 0
@@ -377,6 +378,12 @@ def test_language_counts_lower_once() -> None:
     ]
     for _ in range(5000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
+        for max_words in (400, 5, 1):
+            assert language.counts(text, max_words) == by_word(text, max_words), repr(text)
+    # Latin-1 text takes the byte-table path: every Latin-1 character, among words.
+    latin1 = [chr(c) for c in range(256)] + ["og", "The", "FÜR", "Ærlig", "µm", "ªb", "x²y", "_a", "ÿ"]
+    for _ in range(5000):
+        text = "".join(rnd.choice(latin1) for _ in range(rnd.randint(0, 40)))
         for max_words in (400, 5, 1):
             assert language.counts(text, max_words) == by_word(text, max_words), repr(text)
 
