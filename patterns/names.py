@@ -224,13 +224,16 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
     if born:
         parts.add(f"f={born}")
     for account in accounts:
-        digits = account.replace(".", "").replace(" ", "")
-        # Grouped 4.2.5 it is an account; 11 bare digits that make a person number
-        # are taken as one (above).
-        if mod11_ok(digits) and (
-            len(account) > 11 or (numbers[digits] if digits in numbers else classify_fnr(digits)) is None
+        if len(account) > 11:  # grouped 4.2.5: an account
+            digits = account.replace(".", "").replace(" ", "")
+            if mod11_ok(digits):
+                parts.add(f"k={digits}")
+        # 11 bare digits that make a person number are taken as one (above); the
+        # person number's test is known, and comes first as it settles most of them.
+        elif (numbers[account] if account in numbers else classify_fnr(account)) is None and mod11_ok(
+            account
         ):
-            parts.add(f"k={digits}")
+            parts.add(f"k={account}")
     # (An IBAN starts with NO in either case; ``(?i)`` reads only N, n, O and o so.)
     for m in _IBAN.finditer(text, lo, hi) if "no" in low else ():
         digits = _NON_DIGIT.sub("", m.group())[-11:]
