@@ -206,12 +206,12 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
     low = line.lower()
     if line.isascii() or _OTHER_DIGIT.search(text, lo, hi) is None:
         # Digits 0-9 only (the usual case): numbers read off the line's digit runs.
-        runs = [m.span() for m in _ASCII_DIGITS.finditer(text, lo, hi)]
-        fnrs = _person_numbers(text, runs)
-        accounts = _accounts(text, runs, lo)
+        fnrs, accounts, phone = _numbers_in_runs(
+            text, [m.span() for m in _ASCII_DIGITS.finditer(text, lo, hi)]
+        )
         phones = [
             m.group().replace(" ", "").replace("\u00a0", "").lstrip("+")
-            for m in (_PHONE_ASCII.finditer(text, lo, hi) if _phone_cluster(text, runs) else ())
+            for m in (_PHONE_ASCII.finditer(text, lo, hi) if phone else ())
         ]
     else:
         fnrs = [(m.start(), m.group()) for m in _PERSON_NUMBER.finditer(text, lo, hi)]
@@ -251,65 +251,56 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
 #: runs: one scan for runs and a few comparisons per run find what their two scans
 #: find (a register's row has a dozen runs and a person number that both match).
 _ASCII_DIGITS = re.compile(r"[0-9]+")
-#: What may stand between the two parts of a person number (``_PERSON_NUMBER``).
+#: What may stand between the two parts of a person number (``_PERSON_NUMBER``), the
+#: groups of an account (``_ACCOUNT``), and the digits of a phone number.
 _NUMBER_GAP = frozenset(" \u00a0-–")
+_ACCOUNT_GAP = frozenset(". ")
+_PHONE_GAP = frozenset(" \u00a0")
 
 
-def _person_numbers(text: str, runs: list[tuple[int, int]]) -> list[tuple[int, str]]:
-    """(start, text) of each ``_PERSON_NUMBER`` match among the digit ``runs`` of a
-    line: a run of 11 digits, or one of 6, one separator, and one of 5."""
-    found = []
+def _numbers_in_runs(text: str, runs: list[tuple[int, int]]) -> tuple[list[tuple[int, str]], list[str], bool]:
+    """From the digit ``runs`` of a line, in one pass: the ``_PERSON_NUMBER`` matches
+    (start, text), the ``_ACCOUNT`` matches (text), and whether a phone number may
+    stand there.
+
+    A person number is a run of 11 digits, or one of 6, one separator and one of 5. An
+    account is a run of 11 digits, or runs of 4, 2 and 5 with the same ``.`` or space
+    between them, neither with a ``.`` right before or after. Every ``_PHONE_ASCII``
+    match is a whole cluster of runs joined by single spaces (its look-arounds keep
+    digits joined so from either side), with ``+47``, ``0047`` or neither before its 8
+    digits: where no cluster holds 8, 10 or 12 digits (a register's row), no phone
+    number stands."""
+    fnrs, accounts = [], []
+    phone = False
+    cluster = 0  # digits in the cluster of runs so far
+    last = len(runs) - 1
     for k, (s, e) in enumerate(runs):
-        if e - s == 11:
-            found.append((s, text[s:e]))
-        elif e - s == 6 and k + 1 < len(runs):
+        size = e - s
+        # The one character between this run and the next, when only one is.
+        gap = text[e] if k < last and runs[k + 1][0] == e + 1 else ""
+        cluster += size
+        if gap not in _PHONE_GAP:
+            phone = phone or cluster in (8, 10, 12)
+            cluster = 0
+        if size == 11:
+            fnrs.append((s, text[s:e]))
+            if text[s - 1 : s] != "." and text[e : e + 1] != ".":
+                accounts.append(text[s:e])
+        elif size == 6 and gap in _NUMBER_GAP:
             s2, e2 = runs[k + 1]
-            if s2 == e + 1 and e2 - s2 == 5 and text[e] in _NUMBER_GAP:
-                found.append((s, text[s:e2]))
-    return found
-
-
-def _accounts(text: str, runs: list[tuple[int, int]], lo: int) -> list[str]:
-    """The text of each ``_ACCOUNT`` match among the digit ``runs`` of the line that
-    starts at ``lo``: a run of 11 digits, or runs of 4, 2 and 5 digits with the same
-    ``.`` or space between them; neither with a ``.`` right before or after."""
-    found = []
-    for k, (s, e) in enumerate(runs):
-        if s > lo and text[s - 1] == ".":
-            continue
-        if e - s == 11:
-            if text[e : e + 1] != ".":
-                found.append(text[s:e])
-        elif e - s == 4 and k + 2 < len(runs):
+            if e2 - s2 == 5:
+                fnrs.append((s, text[s:e2]))
+        elif size == 4 and gap in _ACCOUNT_GAP and k + 1 < last and text[s - 1 : s] != ".":
             (s2, e2), (s3, e3) = runs[k + 1], runs[k + 2]
-            gap = text[e]
             if (
-                gap in ". "
-                and s2 == e + 1
-                and e2 - s2 == 2
+                e2 - s2 == 2
                 and s3 == e2 + 1
                 and text[e2] == gap
                 and e3 - s3 == 5
                 and text[e3 : e3 + 1] != "."
             ):
-                found.append(text[s:e3])
-    return found
-
-
-def _phone_cluster(text: str, runs: list[tuple[int, int]]) -> bool:
-    """Some cluster of digit ``runs`` (joined by one space each) holds 8, 10 or 12
-    digits. Every ``_PHONE_ASCII`` match is such a cluster, whole (its look-arounds
-    keep digits joined so from either side), with ``+47`` or ``0047`` or neither before
-    its 8 digits: where none is, the phone scan is left out (a register's row)."""
-    count = 0
-    for k, (s, e) in enumerate(runs):
-        count += e - s
-        if k + 1 < len(runs) and runs[k + 1][0] == e + 1 and text[e] in " \u00a0":
-            continue  # the cluster goes on
-        if count in (8, 10, 12):
-            return True
-        count = 0
-    return False
+                accounts.append(text[s:e3])
+    return fnrs, accounts, phone
 
 
 #: An address written right after a name: ``Kari Nordmann <kari@example.no>``.
