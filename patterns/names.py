@@ -558,9 +558,15 @@ def _row_owners(text: str, found: list[Finding], context: str) -> set[int]:
             for f in names_:
                 own = name_cell[id(f)]
                 mine, mine_heads = shares[own]
-                sub = CELL.join(cells[j] for j in mine)
-                offset = sum(len(cells[j]) + len(CELL) for j in mine if j < own)
-                start = offset + (f.start - spans[own][0])
+                if len(mine) == len(cells):
+                    # The row's only name has all its cells (a register's row): each
+                    # separator before the name's cell becomes a CELL.
+                    sub = CELL.join(cells)
+                    start = f.start - lo + own * (len(CELL) - len(sep))
+                else:
+                    sub = CELL.join(cells[j] for j in mine)
+                    offset = sum(len(cells[j]) + len(CELL) for j in mine if j < own)
+                    start = offset + (f.start - spans[own][0])
                 f.variant = linked_on_line(sub, start, start + f.end - f.start, mine_heads)
                 settled.add(id(f))
     return settled
