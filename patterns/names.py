@@ -531,6 +531,8 @@ def _row_owners(text: str, found: list[Finding], context: str) -> set[int]:
     føresett* to *Føresett*), else to the nearest name to its left (details follow whom
     they describe), else (cells before any name) to the row's first name. Returns the
     ids of the findings settled so."""
+    if len(found) < 2 and _header_row(context)[0] in ("", CELL):
+        return set()  # one name, and not on a delimited file's line (see below): most segments
     by_line: dict[int, list[Finding]] = {}
     for f in found:
         by_line.setdefault(text.rfind("\n", 0, f.start) + 1, []).append(f)
