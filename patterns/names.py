@@ -441,6 +441,9 @@ def _complete_blocks(text: str, found: list[Finding], doc: DocState) -> None:
     if not found and block[0] is None:
         doc["names_block"] = block
         return  # nothing to start or continue: most segments
+    if block[0] is None and len(found) == 1 and len(_line_at(text, found[0].start).strip()) > _NAME_LINE:
+        doc["names_block"] = [None, 0]
+        return  # one name inside running text or a table row starts no block, and none is open
     names_at: dict[int, list[Finding]] = {}
     for f in found:
         names_at.setdefault(text.rfind("\n", 0, f.start) + 1, []).append(f)
@@ -470,6 +473,13 @@ def _complete_blocks(text: str, found: list[Finding], doc: DocState) -> None:
                     block[0].variant = merge_links(block[0].variant, facts)
         lo = hi + 1
     doc["names_block"] = block
+
+
+def _line_at(text: str, at: int) -> str:
+    """The line of ``text`` that holds position ``at``."""
+    lo = text.rfind("\n", 0, at) + 1
+    hi = text.find("\n", lo)
+    return text[lo : hi if hi >= 0 else len(text)]
 
 
 #: How a table row's cells are joined (the extractors' separator; the header row's
