@@ -228,12 +228,12 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
             digits = account.replace(".", "").replace(" ", "")
             if mod11_ok(digits):
                 parts.add(f"k={digits}")
-        # 11 bare digits that make a person number are taken as one (above); the
-        # person number's test is known, and comes first as it settles most of them.
-        elif (numbers[account] if account in numbers else classify_fnr(account)) is None and mod11_ok(
-            account
-        ):
-            parts.add(f"k={account}")
+        else:
+            # 11 bare digits that make a person number are taken as one (above): its
+            # test is known, and comes first as it settles most of them.
+            info = numbers[account] if account in numbers else classify_fnr(account)
+            if info is None and mod11_ok(account):
+                parts.add(f"k={account}")
     # (An IBAN starts with NO in either case; ``(?i)`` reads only N, n, O and o so.)
     for m in _IBAN.finditer(text, lo, hi) if "no" in low else ():
         digits = _NON_DIGIT.sub("", m.group())[-11:]

@@ -532,3 +532,95 @@ def test_taken_spans_answer_what_a_scan_answers() -> None:
             if not want and end > start:
                 taken.add(start, end)
                 spans.append((start, end))
+
+
+def _row_cells_reference(context: str, line: str) -> tuple[str, list[str], list[str]]:
+    """``names.row_cells`` as it was: the header row split for every row."""
+    if not context:
+        return "", [], []
+    if names.CELL in context:
+        heads, cells = context.split(names.CELL), line.split(names.CELL)
+        return (names.CELL, heads[: len(cells)], cells) if len(cells) <= len(heads) else ("", [], [])
+    for sep, least in (("\t", 1), (";", 1), (",", 2)):
+        if context.count(sep) >= least:
+            heads, cells = context.split(sep), line.split(sep)
+            return (sep, heads, cells) if len(cells) == len(heads) else ("", [], [])
+    return "", [], []
+
+
+def _row_owners_reference(text: str, found: list, context: str) -> dict[int, str | None]:
+    """``names._row_owners`` as it was (each row's shares worked out for that row, its
+    cells re-joined one by one): what it links to each name it settles."""
+    by_line: dict[int, list] = {}
+    for f in found:
+        by_line.setdefault(text.rfind("\n", 0, f.start) + 1, []).append(f)
+    settled: dict[int, str | None] = {}
+    for lo, names_ in by_line.items():
+        hi = text.find("\n", lo)
+        hi = hi if hi >= 0 else len(text)
+        sep, heads, cells = _row_cells_reference(context, text[lo:hi])
+        if not heads or (len(names_) < 2 and sep == names.CELL):
+            continue
+        spans, pos = [], lo
+        for c in cells:
+            spans.append((pos, pos + len(c)))
+            pos += len(c) + len(sep)
+        name_cell: dict[int, int] = {}
+        for f in names_:
+            idx = next((i for i, (s, e) in enumerate(spans) if s <= f.start and f.end <= e), None)
+            if idx is None or idx in name_cell.values():
+                break
+            name_cell[id(f)] = idx
+        else:
+            owners = sorted(name_cell.values())
+            words = {i: names._head_words(heads[i]) for i in owners}
+            owner_of = {}
+            for j in range(len(cells)):
+                if j in owners:
+                    owner_of[j] = j
+                    continue
+                named = [i for i in owners if words[i] & names._head_words(heads[j])]
+                left = [i for i in owners if i < j]
+                owner_of[j] = named[0] if len(named) == 1 else (left[-1] if left else owners[0])
+            for f in names_:
+                mine = [j for j in range(len(cells)) if owner_of[j] == name_cell[id(f)]]
+                sub = names.CELL.join(cells[j] for j in mine)
+                offset = sum(len(cells[j]) + len(names.CELL) for j in mine if j < name_cell[id(f)])
+                start = offset + (f.start - spans[name_cell[id(f)]][0])
+                heads_mine = names.CELL.join(heads[j] for j in mine)
+                settled[id(f)] = names.linked_on_line(sub, start, start + f.end - f.start, heads_mine)
+    return settled
+
+
+def test_row_share_out_read_once_per_table_changes_nothing() -> None:
+    """``names._row_owners`` reads a table's header and its name columns' shares once,
+    gives a row's only name the whole row in one go, and skips one-name segments that
+    are no delimited row; it must link what the row-by-row share-out links."""
+    from pvscan.model import Finding
+
+    rnd = random.Random(11)
+    fnr = _test_fnr(rnd)
+    heads = ["Elev", "Fødd", "Føresett", "Telefon føresett", "Navn", "Fnr", "Konto", "E-post"]
+    values = ["Kari Nordmann", "Ola Hansen", "01.02.2010", fnr, "912 34 567", "kari@example.no", "x", ""]
+    shared = 0
+    for _ in range(3000):
+        sep = rnd.choice([names.CELL, ";", "\t", ",", " "])
+        width = rnd.randint(1, 6)
+        context = sep.join(rnd.choice(heads) for _ in range(width)) if rnd.random() < 0.9 else ""
+        rows = []
+        for _ in range(rnd.randint(1, 3)):
+            cells = [rnd.choice(values) for _ in range(width + rnd.choice([0, 0, 0, -1, 1]))]
+            rows.append(sep.join(cells))
+        text = "\n".join(rows)
+        found = []
+        for m in regex.finditer(r"Kari Nordmann|Ola Hansen", text):
+            if rnd.random() < 0.8:
+                found.append(Finding("navn", m.group(), location="x", start=m.start(), end=m.end()))
+        if rnd.random() < 0.1 and found:
+            found.append(Finding("navn", "y", location="x", start=found[0].start, end=found[0].end + 2))
+        want = _row_owners_reference(text, found, context)
+        settled = names._row_owners(text, found, context)
+        assert settled == set(want), (text, context)
+        assert {i: f.variant for f in found if (i := id(f)) in settled} == want, (text, context)
+        shared += sum(v is not None for v in want.values())
+    assert shared > 500  # many rows shared out, with something linked
