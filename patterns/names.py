@@ -185,8 +185,6 @@ _DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"
 _LABELLED_DATE = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"\s*:?\s*" + _DATE + r"(?!\d)")
 _DATE_CELL = regex.compile(r"^\s*" + _DATE + r"\s*$")
 _BIRTH_HEADER = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"(?!\p{L})|fødselsdato|fødd|født")
-#: Accounts, IBANs and phone numbers all hold digits: a line without one skips their scans.
-_DIGIT = regex.compile(r"\d")
 _NON_DIGIT = regex.compile(r"\D")
 
 
@@ -199,16 +197,14 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
     parts: set[str] = set()
     if "@" in line:
         parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
-    if _DIGIT.search(text, lo, hi) is None:
-        # Person numbers, dates, accounts, IBANs and phones all hold a digit: a line
-        # without one (most of a letter's) can link only an e-mail address.
-        return LINKED + ",".join(sorted(parts)) if parts else None
-    low = line.lower()
-    if line.isascii() or _OTHER_DIGIT.search(text, lo, hi) is None:
+    if _only_ascii_digits(line):
         # Digits 0-9 only (the usual case): numbers read off the line's digit runs.
-        fnrs, accounts, phone = _numbers_in_runs(
-            text, [m.span() for m in _ASCII_DIGITS.finditer(text, lo, hi)]
-        )
+        runs = [m.span() for m in _ASCII_DIGITS.finditer(text, lo, hi)]
+        if not runs:
+            # Person numbers, dates, accounts, IBANs and phones all hold a digit: a
+            # line without one (most of a letter's) can link only an e-mail address.
+            return LINKED + ",".join(sorted(parts)) if parts else None
+        fnrs, accounts, phone = _numbers_in_runs(text, runs)
         phones = [
             m.group().replace(" ", "").replace("\u00a0", "").lstrip("+")
             for m in (_PHONE_ASCII.finditer(text, lo, hi) if phone else ())
@@ -217,6 +213,7 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
         fnrs = [(m.start(), m.group()) for m in _PERSON_NUMBER.finditer(text, lo, hi)]
         accounts = [m.group() for m in _ACCOUNT.finditer(text, lo, hi)]
         phones = ["".join(c for c in m.group() if c.isdigit()) for m in _PHONE.finditer(text, lo, hi)]
+    low = line.lower()
     # The person numbers read for the birth date, by their 11 digits: an account's
     # 11 bare digits are the same run, so each is classified once, not twice.
     numbers: dict[str, FnrInfo | None] = {}
@@ -244,6 +241,18 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
             digits = digits[-8:]
         parts.add(f"t={digits}")
     return LINKED + ",".join(sorted(parts)) if parts else None
+
+
+def _only_ascii_digits(line: str) -> bool:
+    """No digit of ``line`` is other than 0-9. Latin-1 has no other digits, so a line
+    of Norwegian text (æ, ø, å) passes without a scan for them."""
+    if line.isascii():
+        return True
+    try:
+        line.encode("latin-1")
+    except UnicodeEncodeError:
+        return _OTHER_DIGIT.search(line) is None
+    return True
 
 
 #: A run of the digits 0-9. On a line with no other digits, ``\d`` is 0-9 and the

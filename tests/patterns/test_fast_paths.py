@@ -624,3 +624,12 @@ def test_row_share_out_read_once_per_table_changes_nothing() -> None:
         assert {i: f.variant for f in found if (i := id(f)) in settled} == want, (text, context)
         shared += sum(v is not None for v in want.values())
     assert shared > 500  # many rows shared out, with something linked
+
+
+def test_latin1_has_no_digits_but_0_to_9() -> None:
+    """``names._only_ascii_digits`` passes Latin-1 lines without ``_OTHER_DIGIT``."""
+    latin1 = "".join(chr(c) for c in range(256))
+    assert names._OTHER_DIGIT.search(latin1) is None
+    assert regex.findall(r"\d", latin1) == list("0123456789")
+    assert not names._only_ascii_digits("Kari Nordmann ٣")
+    assert names._only_ascii_digits("Kari Nordmann – 3")
