@@ -66,21 +66,38 @@ MAX_WORDS = 400
 MIN_EVIDENCE = 3
 
 
+#: Per Latin-1 byte: itself where it belongs to a word (``_WORD``), else a space.
+_LATIN1_WORDS = bytes(c if _WORD.fullmatch(chr(c)) else 32 for c in range(256))
+
+
 def counts(text: str, max_words: int = MAX_WORDS) -> tuple[int, int, int]:
     """(Norwegian, foreign, words looked at) over the first ``max_words`` words of
     ``text``; a word with æ, ø or å counts as Norwegian. (Only the first
     ``12 * max_words`` characters are tokenised: a long text's start decides.)"""
-    words = _WORD.findall(text, 0, 12 * max_words)[:max_words]
-    if not words:
-        return 0, 0, 0
-    # One lower() for all words (no word holds a space, and lower() makes none).
-    joined = " ".join(words).lower()
-    lower = joined.split(" ")
+    head = text[: 12 * max_words]
+    try:
+        raw = head.encode("latin-1")
+    except UnicodeEncodeError:
+        words = _WORD.findall(head)[:max_words]
+        if not words:
+            return 0, 0, 0
+        # One lower() for all words (no word holds a space, and lower() makes none).
+        joined = " ".join(words).lower()
+        lower = joined.split(" ")
+    else:
+        # Latin-1 text (most Norwegian text): its words split out by a byte table in
+        # one go instead of a regex match each. ``str.lower`` turns each Latin-1
+        # character into one that is a word character where it was one, so lowering
+        # before splitting gives the same words.
+        joined = raw.translate(_LATIN1_WORDS).decode("latin-1").lower()
+        lower = joined.split(None, max_words)[:max_words]
+        if not lower:
+            return 0, 0, 0
     no = sum(map(NORWEGIAN.__contains__, lower))
     fo = sum(map(_FOREIGN_ONLY.__contains__, lower))
     if not _AEOA.isdisjoint(joined):
         no += sum(1 for w in lower if not _AEOA.isdisjoint(w) and w not in NORWEGIAN and w not in FOREIGN)
-    return no, fo, len(words)
+    return no, fo, len(lower)
 
 
 def decide(no: int, fo: int) -> bool | None:

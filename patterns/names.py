@@ -22,6 +22,7 @@ namesake's register row or mail header from the requester's.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
@@ -30,7 +31,7 @@ from importlib import resources
 import regex
 
 from pvscan.identity.masking import LINKED_PREFIX, merge_links
-from pvscan.identity.numbers import classify_fnr, mod11_ok
+from pvscan.identity.numbers import FnrInfo, classify_fnr, mod11_ok
 from pvscan.identity.search import normalise_name
 from pvscan.interfaces import Detector, DocState
 from pvscan.model import Finding, Segment
@@ -184,8 +185,6 @@ _DATE = r"([0-3]?\d)[./-]([01]?\d)[./-]((?:19|20)\d\d)"
 _LABELLED_DATE = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"\s*:?\s*" + _DATE + r"(?!\d)")
 _DATE_CELL = regex.compile(r"^\s*" + _DATE + r"\s*$")
 _BIRTH_HEADER = regex.compile(r"(?i)(?<!\p{L})" + _BIRTH_WORD + r"(?!\p{L})|fødselsdato|fødd|født")
-#: Accounts, IBANs and phone numbers all hold digits: a line without one skips their scans.
-_DIGIT = regex.compile(r"\d")
 _NON_DIGIT = regex.compile(r"\D")
 
 
@@ -194,38 +193,123 @@ def linked_on_line(text: str, start: int, end: int, context: str = "") -> str | 
     lo = text.rfind("\n", 0, start) + 1
     hi = text.find("\n", end)
     hi = hi if hi >= 0 else len(text)
-    parts: set[str] = set()
-    born = birth_beside(text, start, end, context, lo, hi)
-    if born:
-        parts.add(f"f={born}")
     line = text[lo:hi]
+    parts: set[str] = set()
     if "@" in line:
         parts.update(f"e={m.group().lower()}" for m in _EMAIL.finditer(text, lo, hi))
-    if _DIGIT.search(text, lo, hi) is None:
-        return LINKED + ",".join(sorted(parts)) if parts else None
-    for m in _ACCOUNT.finditer(text, lo, hi):
-        digits = m.group().replace(".", "").replace(" ", "")
-        # Grouped 4.2.5 it is an account; 11 bare digits that make a person number
-        # are taken as one (above).
-        if mod11_ok(digits) and (len(m.group()) > 11 or classify_fnr(digits) is None):
-            parts.add(f"k={digits}")
+    if _only_ascii_digits(line):
+        # Digits 0-9 only (the usual case): numbers read off the line's digit runs.
+        runs = [m.span() for m in _ASCII_DIGITS.finditer(text, lo, hi)]
+        if not runs:
+            # Person numbers, dates, accounts, IBANs and phones all hold a digit: a
+            # line without one (most of a letter's) can link only an e-mail address.
+            return LINKED + ",".join(sorted(parts)) if parts else None
+        fnrs, accounts, phone = _numbers_in_runs(text, runs)
+        phones = [
+            m.group().replace(" ", "").replace("\u00a0", "").lstrip("+")
+            for m in (_PHONE_ASCII.finditer(text, lo, hi) if phone else ())
+        ]
+    else:
+        fnrs = [(m.start(), m.group()) for m in _PERSON_NUMBER.finditer(text, lo, hi)]
+        accounts = [m.group() for m in _ACCOUNT.finditer(text, lo, hi)]
+        phones = ["".join(c for c in m.group() if c.isdigit()) for m in _PHONE.finditer(text, lo, hi)]
+    low = line.lower()
+    # The person numbers read for the birth date, by their 11 digits: an account's
+    # 11 bare digits are the same run, so each is classified once, not twice.
+    numbers: dict[str, FnrInfo | None] = {}
+    born = birth_beside(text, end, context, lo, hi, low, fnrs, numbers)
+    if born:
+        parts.add(f"f={born}")
+    for account in accounts:
+        if len(account) > 11:  # grouped 4.2.5: an account
+            digits = account.replace(".", "").replace(" ", "")
+            if mod11_ok(digits):
+                parts.add(f"k={digits}")
+        else:
+            # 11 bare digits that make a person number are taken as one (above): its
+            # test is known, and comes first as it settles most of them.
+            info = numbers[account] if account in numbers else classify_fnr(account)
+            if info is None and mod11_ok(account):
+                parts.add(f"k={account}")
     # (An IBAN starts with NO in either case; ``(?i)`` reads only N, n, O and o so.)
-    for m in _IBAN.finditer(text, lo, hi) if "no" in line.lower() else ():
+    for m in _IBAN.finditer(text, lo, hi) if "no" in low else ():
         digits = _NON_DIGIT.sub("", m.group())[-11:]
         if mod11_ok(digits):
             parts.add(f"k={digits}")
-    if line.isascii() or _OTHER_DIGIT.search(text, lo, hi) is None:
-        phones = [
-            m.group().replace(" ", "").replace("\u00a0", "").lstrip("+")
-            for m in _PHONE_ASCII.finditer(text, lo, hi)
-        ]
-    else:
-        phones = ["".join(c for c in m.group() if c.isdigit()) for m in _PHONE.finditer(text, lo, hi)]
     for digits in phones:
         if len(digits) > 8:
             digits = digits[-8:]
         parts.add(f"t={digits}")
     return LINKED + ",".join(sorted(parts)) if parts else None
+
+
+def _only_ascii_digits(line: str) -> bool:
+    """No digit of ``line`` is other than 0-9. Latin-1 has no other digits, so a line
+    of Norwegian text (æ, ø, å) passes without a scan for them."""
+    if line.isascii():
+        return True
+    try:
+        line.encode("latin-1")
+    except UnicodeEncodeError:
+        return _OTHER_DIGIT.search(line) is None
+    return True
+
+
+#: A run of the digits 0-9. On a line with no other digits, ``\d`` is 0-9 and the
+#: look-arounds of ``_PERSON_NUMBER`` and ``_ACCOUNT`` make each of their matches whole
+#: runs: one scan for runs and a few comparisons per run find what their two scans
+#: find (a register's row has a dozen runs and a person number that both match).
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+#: What may stand between the two parts of a person number (``_PERSON_NUMBER``), the
+#: groups of an account (``_ACCOUNT``), and the digits of a phone number.
+_NUMBER_GAP = frozenset(" \u00a0-–")
+_ACCOUNT_GAP = frozenset(". ")
+_PHONE_GAP = frozenset(" \u00a0")
+
+
+def _numbers_in_runs(text: str, runs: list[tuple[int, int]]) -> tuple[list[tuple[int, str]], list[str], bool]:
+    """From the digit ``runs`` of a line, in one pass: the ``_PERSON_NUMBER`` matches
+    (start, text), the ``_ACCOUNT`` matches (text), and whether a phone number may
+    stand there.
+
+    A person number is a run of 11 digits, or one of 6, one separator and one of 5. An
+    account is a run of 11 digits, or runs of 4, 2 and 5 with the same ``.`` or space
+    between them, neither with a ``.`` right before or after. Every ``_PHONE_ASCII``
+    match is a whole cluster of runs joined by single spaces (its look-arounds keep
+    digits joined so from either side), with ``+47``, ``0047`` or neither before its 8
+    digits: where no cluster holds 8, 10 or 12 digits (a register's row), no phone
+    number stands."""
+    fnrs, accounts = [], []
+    phone = False
+    cluster = 0  # digits in the cluster of runs so far
+    last = len(runs) - 1
+    for k, (s, e) in enumerate(runs):
+        size = e - s
+        # The one character between this run and the next, when only one is.
+        gap = text[e] if k < last and runs[k + 1][0] == e + 1 else ""
+        cluster += size
+        if gap not in _PHONE_GAP:
+            phone = phone or cluster in (8, 10, 12)
+            cluster = 0
+        if size == 11:
+            fnrs.append((s, text[s:e]))
+            if text[s - 1 : s] != "." and text[e : e + 1] != ".":
+                accounts.append(text[s:e])
+        elif size == 6 and gap in _NUMBER_GAP:
+            s2, e2 = runs[k + 1]
+            if e2 - s2 == 5:
+                fnrs.append((s, text[s:e2]))
+        elif size == 4 and gap in _ACCOUNT_GAP and k + 1 < last and text[s - 1 : s] != ".":
+            (s2, e2), (s3, e3) = runs[k + 1], runs[k + 2]
+            if (
+                e2 - s2 == 2
+                and s3 == e2 + 1
+                and text[e2] == gap
+                and e3 - s3 == 5
+                and text[e3 : e3 + 1] != "."
+            ):
+                accounts.append(text[s:e3])
+    return fnrs, accounts, phone
 
 
 #: An address written right after a name: ``Kari Nordmann <kari@example.no>``.
@@ -257,18 +341,33 @@ def _shared_contacts_dropped(text: str, found: list[Finding], settled: set[int])
     return found
 
 
-def birth_beside(text: str, start: int, end: int, context: str, lo: int, hi: int) -> str | None:
+def birth_beside(
+    text: str,
+    end: int,
+    context: str,
+    lo: int,
+    hi: int,
+    low: str,
+    fnrs: list[tuple[int, str]],
+    numbers: dict[str, FnrInfo | None],
+) -> str | None:
     """DDMMYY of the person number or labelled date of birth on the name's line
-    ``text[lo:hi]`` (a date under a *Fødd*/*Fødselsdato* column counts), the one nearest
-    after the name first; None when the line has neither."""
+    ``text[lo:hi]`` (a line with a digit; ``low`` is it lower-cased; a date under a
+    *Fødd*/*Fødselsdato* column counts), the one nearest after the name (ending at
+    ``end``) first; None when the line has neither. ``fnrs`` are the line's
+    ``_PERSON_NUMBER`` matches (start, text); each goes into ``numbers`` (its 11
+    digits: what they classify as)."""
     found: list[tuple[int, str]] = []
-    for m in _PERSON_NUMBER.finditer(text, lo, hi):
-        number = m.group()
-        info = classify_fnr(number if len(number) == 11 else number[:6] + number[7:])
+    for at, number in fnrs:
+        digits = number if len(number) == 11 else number[:6] + number[7:]
+        info = numbers[digits] = classify_fnr(digits)
         if info is not None and (born := info.birth) is not None:
-            found.append((m.start(), f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
-    for m in _LABELLED_DATE.finditer(text, lo, hi):
-        found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
+            found.append((at, f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
+    # Every ``_LABELLED_DATE`` holds one of these (lower-cased; ``(?i)`` matches each of
+    # their letters only in its two cases, so ``str.lower`` shows them where it does).
+    if "fød" in low or "f." in low or "fdato" in low or "born" in low or "dob" in low or "date" in low:
+        for m in _LABELLED_DATE.finditer(text, lo, hi):
+            found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
     if not found:
         _, heads, cells = row_cells(context, text[lo:hi])
         if heads:
@@ -286,15 +385,16 @@ _NAME_COLUMN, _FIRST_COLUMN, _LAST_COLUMN = 1, 2, 4
 
 
 @lru_cache(maxsize=256)
-def _column_kinds(heads: tuple[str, ...]) -> tuple[int, ...]:
-    """Per column header, which of *Navn*, *Fornavn*, *Etternavn* it is (bits; 0 for
-    none): read once per table, not once per row."""
-    return tuple(
+def _column_kinds(heads: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """(column, which of *Navn*, *Fornavn*, *Etternavn* it is as bits) for each column
+    header that is one of them, in order: read once per table, not once per row."""
+    kinds = [
         (_NAME_COLUMN if _NAME_HEADER.match(h) else 0)
         | (_FIRST_COLUMN if _FIRST_HEADER.match(h) else 0)
         | (_LAST_COLUMN if _LAST_HEADER.match(h) else 0)
         for h in heads
-    )
+    ]
+    return tuple((i, kind) for i, kind in enumerate(kinds) if kind)
 
 
 def _cue_before(text: str, at: int) -> bool:
@@ -350,6 +450,9 @@ def _complete_blocks(text: str, found: list[Finding], doc: DocState) -> None:
     if not found and block[0] is None:
         doc["names_block"] = block
         return  # nothing to start or continue: most segments
+    if block[0] is None and len(found) == 1 and len(_line_at(text, found[0].start).strip()) > _NAME_LINE:
+        doc["names_block"] = [None, 0]
+        return  # one name inside running text or a table row starts no block, and none is open
     names_at: dict[int, list[Finding]] = {}
     for f in found:
         names_at.setdefault(text.rfind("\n", 0, f.start) + 1, []).append(f)
@@ -381,6 +484,13 @@ def _complete_blocks(text: str, found: list[Finding], doc: DocState) -> None:
     doc["names_block"] = block
 
 
+def _line_at(text: str, at: int) -> str:
+    """The line of ``text`` that holds position ``at``."""
+    lo = text.rfind("\n", 0, at) + 1
+    hi = text.find("\n", lo)
+    return text[lo : hi if hi >= 0 else len(text)]
+
+
 #: How a table row's cells are joined (the extractors' separator; the header row's
 #: cells, joined the same way, are the row's context).
 CELL = " | "
@@ -389,9 +499,9 @@ CELL = " | "
 _GENERIC_HEAD = frozenset("navn namn name fullt fullstendig heile full".split())
 
 
-def row_cells(context: str, line: str) -> tuple[str, list[str], list[str]]:
+def row_cells(context: str, line: str) -> tuple[str, tuple[str, ...], list[str]]:
     """(separator, column headers, cells) of a table row under its header row (the
-    segment's context), or ``("", [], [])`` when the line is not such a row.
+    segment's context), or ``("", (), [])`` when the line is not such a row.
 
     A row of a document's or spreadsheet's table (cells joined by :data:`CELL`) may be
     shorter than its header: the extractors leave empty cells out, and the empty ones
@@ -400,15 +510,26 @@ def row_cells(context: str, line: str) -> tuple[str, list[str], list[str]]:
     or ``,`` with three columns or more) keeps its empty cells and must be exactly as
     wide as its header."""
     if not context:
-        return "", [], []
+        return "", (), []
+    sep, heads = _header_row(context)
+    if not sep:
+        return "", (), []
+    cells = line.split(sep)
+    if sep == CELL:
+        return (CELL, heads[: len(cells)], cells) if len(cells) <= len(heads) else ("", (), [])
+    return (sep, heads, cells) if len(cells) == len(heads) else ("", (), [])
+
+
+@lru_cache(maxsize=256)
+def _header_row(context: str) -> tuple[str, tuple[str, ...]]:
+    """(separator, column headers) of a header row, ``("", ())`` when it is none (see
+    :func:`row_cells`): read once per table, not once per row."""
     if CELL in context:
-        heads, cells = context.split(CELL), line.split(CELL)
-        return (CELL, heads[: len(cells)], cells) if len(cells) <= len(heads) else ("", [], [])
+        return CELL, tuple(context.split(CELL))
     for sep, least in (("\t", 1), (";", 1), (",", 2)):
         if context.count(sep) >= least:
-            heads, cells = context.split(sep), line.split(sep)
-            return (sep, heads, cells) if len(cells) == len(heads) else ("", [], [])
-    return "", [], []
+            return sep, tuple(context.split(sep))
+    return "", ()
 
 
 _HEAD_WORD = regex.compile(r"\p{L}{3,}")
@@ -429,6 +550,8 @@ def _row_owners(text: str, found: list[Finding], context: str) -> set[int]:
     føresett* to *Føresett*), else to the nearest name to its left (details follow whom
     they describe), else (cells before any name) to the row's first name. Returns the
     ids of the findings settled so."""
+    if len(found) < 2 and _header_row(context)[0] in ("", CELL):
+        return set()  # one name, and not on a delimited file's line (see below): most segments
     by_line: dict[int, list[Finding]] = {}
     for f in found:
         by_line.setdefault(text.rfind("\n", 0, f.start) + 1, []).append(f)
@@ -452,26 +575,43 @@ def _row_owners(text: str, found: list[Finding], context: str) -> set[int]:
                 break  # a name across cells, or two in one cell: not a row to share out
             name_cell[id(f)] = idx
         else:
-            owners = sorted(name_cell.values())
-            words = {i: _head_words(heads[i]) for i in owners}
-            owner_of = {}
-            for j in range(len(cells)):
-                if j in owners:
-                    owner_of[j] = j
-                    continue
-                named = [i for i in owners if words[i] & _head_words(heads[j])]
-                left = [i for i in owners if i < j]
-                owner_of[j] = named[0] if len(named) == 1 else (left[-1] if left else owners[0])
+            shares = _shares(heads, tuple(sorted(name_cell.values())))
             for f in names_:
-                mine = [j for j in range(len(cells)) if owner_of[j] == name_cell[id(f)]]
-                sub = CELL.join(cells[j] for j in mine)
-                offset = sum(len(cells[j]) + len(CELL) for j in mine if j < name_cell[id(f)])
-                start = offset + (f.start - spans[name_cell[id(f)]][0])
-                f.variant = linked_on_line(
-                    sub, start, start + f.end - f.start, CELL.join(heads[j] for j in mine)
-                )
+                own = name_cell[id(f)]
+                mine, mine_heads = shares[own]
+                if len(mine) == len(cells):
+                    # The row's only name has all its cells (a register's row): each
+                    # separator before the name's cell becomes a CELL.
+                    sub = CELL.join(cells)
+                    start = f.start - lo + own * (len(CELL) - len(sep))
+                else:
+                    sub = CELL.join(cells[j] for j in mine)
+                    offset = sum(len(cells[j]) + len(CELL) for j in mine if j < own)
+                    start = offset + (f.start - spans[own][0])
+                f.variant = linked_on_line(sub, start, start + f.end - f.start, mine_heads)
                 settled.add(id(f))
     return settled
+
+
+@lru_cache(maxsize=256)
+def _shares(heads: tuple[str, ...], owners: tuple[int, ...]) -> dict[int, tuple[tuple[int, ...], str]]:
+    """Per name column (``owners``, in order) of a row under ``heads``: the columns it
+    owns (see :func:`_row_owners`) and their headers joined by :data:`CELL`. The same
+    for every row of a table with its names in the same columns, so worked out once."""
+    words = {i: _head_words(heads[i]) for i in owners}
+    owner_of = {}
+    for j in range(len(heads)):
+        if j in owners:
+            owner_of[j] = j
+            continue
+        named = [i for i in owners if words[i] & _head_words(heads[j])]
+        left = [i for i in owners if i < j]
+        owner_of[j] = named[0] if len(named) == 1 else (left[-1] if left else owners[0])
+    shares = {}
+    for i in owners:
+        mine = tuple(j for j in range(len(heads)) if owner_of[j] == i)
+        shares[i] = (mine, CELL.join(heads[j] for j in mine))
+    return shares
 
 
 def _is_first(word: str, first: frozenset[str]) -> bool:
@@ -503,6 +643,38 @@ def _foreign(text: str, doc: DocState) -> bool:
     return (own if own is not None else lang.norwegian()) is False
 
 
+class _Taken:
+    """The spans of the names a segment has given so far. ``emit`` takes no span that
+    overlaps one taken, and every name is at least one character long, so they are
+    disjoint and non-empty: kept in order of their starts (their ends are then in
+    order too), one bisection answers what a scan of them all would (a register's
+    segment of many rows takes many names)."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Some span taken overlaps ``start``-``end``: the first to end after
+        ``start`` (the one with the least start of those) begins before ``end``."""
+        i = bisect_right(self.ends, start)
+        return i < len(self.starts) and self.starts[i] < end
+
+    def covers(self, start: int, end: int) -> bool:
+        """``start``-``end`` lies inside a span taken: the last to begin at or before
+        ``start`` (no other can reach further without overlapping it) ends at or
+        after ``end``."""
+        i = bisect_right(self.starts, start) - 1
+        return i >= 0 and self.ends[i] >= end
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect_right(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+
+
 class NameDetector(Detector):
     """Full person names (first name and surname) in running text, forms and tables."""
 
@@ -519,12 +691,12 @@ class NameDetector(Detector):
         text = segment.text
         first, surnames = name_lists()
         out: list[Finding] = []
-        taken: list[tuple[int, int]] = []
+        taken = _Taken()
 
         def emit(parts: list[str], start: int, end: int, conf: str) -> None:
-            if any(s < end and start < e for s, e in taken):
+            if taken.overlaps(start, end):
                 return
-            taken.append((start, end))
+            taken.add(start, end)
             out.append(
                 Finding(
                     "navn",
@@ -567,30 +739,31 @@ class NameDetector(Detector):
         return out
 
     @staticmethod
-    def _header_cells(segment: Segment) -> list[str]:
+    def _header_cells(segment: Segment) -> tuple[str, ...]:
         """The column headers of a table row, when the row has as many cells."""
-        if not segment.context or " | " not in segment.context:
-            return []
-        heads = segment.context.split(" | ")
-        return heads if len(heads) == len(segment.text.split(" | ")) else []
+        if not segment.context or CELL not in segment.context:
+            return ()
+        heads = _header_row(segment.context)[1]
+        # (As many cells as headers: the row holds one separator fewer than headers.)
+        return heads if len(heads) == segment.text.count(CELL) + 1 else ()
 
     @staticmethod
-    def _table_names(text: str, heads: list[str], emit) -> None:  # type: ignore[no-untyped-def]
+    def _table_names(text: str, heads: tuple[str, ...], emit) -> None:  # type: ignore[no-untyped-def]
         """A cell under a *Navn* header is a name; cells under *Fornavn* and
         *Etternavn* are joined."""
-        kinds = _column_kinds(tuple(heads))
-        if not any(kinds):
+        columns = _column_kinds(heads)
+        if not columns:
             return
-        cells = text.split(" | ")
-        pos, spans = 0, []
-        for c in cells:
-            spans.append((pos, pos + len(c)))
-            pos += len(c) + 3
+        cells = text.split(CELL)
         given = last = None
-        for (s, e), kind, cell in zip(spans, kinds, cells, strict=True):
-            if not kind:
-                continue
-            words = cell.strip().split()
+        # Only the name columns' cells are placed, not every cell of a register's row.
+        pos = done = 0  # cell ``done`` starts at ``pos``
+        for i, kind in columns:
+            while done < i:
+                pos += len(cells[done]) + len(CELL)
+                done += 1
+            s, e = pos, pos + len(cells[i])
+            words = cells[i].strip().split()
             if kind & _NAME_COLUMN and 2 <= len(words) <= 4 and all(_WORD.fullmatch(w) for w in words):
                 emit(words, s, e, "high")
             elif kind & _FIRST_COLUMN and words:
@@ -601,11 +774,11 @@ class NameDetector(Detector):
             emit(given[0] + last[0], min(given[1], last[1]), max(given[2], last[2]), "high")
 
     @staticmethod
-    def _runs(text: str, first: frozenset[str], surnames: frozenset[str], emit, taken) -> None:  # type: ignore[no-untyped-def]
+    def _runs(text: str, first: frozenset[str], surnames: frozenset[str], emit, taken: _Taken) -> None:  # type: ignore[no-untyped-def]
         """Runs of capitalised words on one line; a name is taken from each (unless
         it overlaps one ``taken`` already)."""
         for whole in _RUN.finditer(text):
-            if taken and any(s <= whole.start() and whole.end() <= e for s, e in taken):
+            if taken.starts and taken.covers(whole.start(), whole.end()):
                 continue  # inside a name already taken (a table's Navn cell): emit would refuse it
             run = list(_WORD.finditer(text, whole.start(), whole.end()))
             if len(run) < 2:

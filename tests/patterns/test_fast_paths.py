@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import regex
 
 from pvscan.identity import numbers
 from pvscan.interfaces import DocState
@@ -339,7 +340,8 @@ def test_phone_on_an_ascii_digit_line_is_the_phone_pattern() -> None:
 
 
 def test_language_counts_lower_once() -> None:
-    """``language.counts`` lower-cases all words in one go; word by word gives the same."""
+    """``language.counts`` lower-cases all words in one go (split out by a byte table
+    from Latin-1 text); word by word gives the same."""
 
     def by_word(text: str, max_words: int) -> tuple[int, int, int]:
         no = fo = 0
@@ -378,3 +380,256 @@ def test_language_counts_lower_once() -> None:
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
         for max_words in (400, 5, 1):
             assert language.counts(text, max_words) == by_word(text, max_words), repr(text)
+    # Latin-1 text takes the byte-table path: every Latin-1 character, among words.
+    latin1 = [chr(c) for c in range(256)] + ["og", "The", "FÜR", "Ærlig", "µm", "ªb", "x²y", "_a", "ÿ"]
+    for _ in range(5000):
+        text = "".join(rnd.choice(latin1) for _ in range(rnd.randint(0, 40)))
+        for max_words in (400, 5, 1):
+            assert language.counts(text, max_words) == by_word(text, max_words), repr(text)
+
+
+def _linked_reference(text: str, start: int, end: int, context: str = "") -> str | None:
+    """``names.linked_on_line`` as it was before its fast paths (every scan on every
+    line, each number classified where it is met)."""
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    hi = hi if hi >= 0 else len(text)
+    line = text[lo:hi]
+    parts: set[str] = set()
+    found: list[tuple[int, str]] = []
+    for m in names._PERSON_NUMBER.finditer(text, lo, hi):
+        number = m.group()
+        info = numbers.classify_fnr(number if len(number) == 11 else number[:6] + number[7:])
+        if info is not None and (born := info.birth) is not None:
+            found.append((m.start(), f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"))
+    for m in names._LABELLED_DATE.finditer(text, lo, hi):
+        found.append((m.start(), f"{int(m.group(1)):02d}{int(m.group(2)):02d}{m.group(3)[2:]}"))
+    if not found:
+        _, heads, cells = names.row_cells(context, line)
+        for head, cell in zip(heads, cells, strict=True):
+            d = names._DATE_CELL.match(cell)
+            if d and names._BIRTH_HEADER.search(head):
+                found.append((lo, f"{int(d.group(1)):02d}{int(d.group(2)):02d}{d.group(3)[2:]}"))
+    if found:
+        after = [f for f in found if f[0] >= end]
+        parts.add("f=" + (min(after)[1] if after else max(found)[1]))
+    parts.update(f"e={m.group().lower()}" for m in names._EMAIL.finditer(text, lo, hi))
+    for m in names._ACCOUNT.finditer(text, lo, hi):
+        digits = m.group().replace(".", "").replace(" ", "")
+        if numbers.mod11_ok(digits) and (len(m.group()) > 11 or numbers.classify_fnr(digits) is None):
+            parts.add(f"k={digits}")
+    for m in names._IBAN.finditer(text, lo, hi):
+        digits = names._NON_DIGIT.sub("", m.group())[-11:]
+        if numbers.mod11_ok(digits):
+            parts.add(f"k={digits}")
+    for m in names._PHONE.finditer(text, lo, hi):
+        digits = "".join(c for c in m.group() if c.isdigit())
+        parts.add(f"t={digits[-8:]}")
+    return names.LINKED + ",".join(sorted(parts)) if parts else None
+
+
+def test_birth_word_letters_match_only_their_two_cases() -> None:
+    """The labelled-date scan runs only on a line whose ``str.lower`` holds a birth
+    word's start: sound only if ``(?i)`` matches each of their letters in no other
+    character than those ``str.lower`` turns into it."""
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    letters = "fødbornate."
+    matched = set(regex.findall("(?i)[" + regex.escape(letters) + "]", every))
+    assert all(c.lower() in letters for c in matched)
+
+
+def test_linked_facts_fast_paths_change_nothing() -> None:
+    """``linked_on_line`` skips the scans that cannot match (no digit, no birth word,
+    no digit cluster as long as a phone number), reads person numbers and accounts off
+    the digit runs, and classifies each person number once; it must link what every
+    scan links."""
+    rnd = random.Random(21)
+    fnrs = [_test_fnr(rnd) for _ in range(30)]
+    pieces = [
+        *fnrs,
+        *(f[:6] + rnd.choice([" ", "-", "\u00a0", "–"]) + f[6:] for f in fnrs),
+        "Kari Nordmann",
+        "Ola",
+        " ",
+        "  ",
+        " | ",
+        ";",
+        "\t",
+        "\n",
+        ",",
+        ".",
+        "født ",
+        "Fødd: ",
+        "FØDSELSDATO ",
+        "f. ",
+        "F.dato ",
+        "fdato:",
+        "født den ",
+        "Born ",
+        "DOB ",
+        "date of birth ",
+        "Dato ",
+        "01.02.1990",
+        "1.2.1990",
+        "31-12-2003",
+        "9/9/1999",
+        "29.02.2000",
+        "kari@example.no",
+        "<ola.n@nav.no>",
+        "@",
+        "912 34 567",
+        "+47 41234567",
+        "0047 22 33 44 55",
+        "1234.56.78903",
+        "1234 56 78903",
+        "12345678903",
+        "NO93 8601 1117 947",
+        "no9386011117947",
+        "Nordbyen",
+        "٣",
+        "7",
+        "42",
+        "123456",
+        "12345",
+        "1234",
+        "56",
+        "+47",
+        "0047",
+        "47",
+        "22 33 44 55",
+        "4123 4567",
+        "-",
+        "–",
+        "\u00a0",
+        ".12345678903.",
+        "1234 56.78903",
+    ]
+    contexts = ["", "Navn | Fødd | Telefon", "Namn;Fødselsdato;Konto", "Navn\tdob", "a, b, c"]
+    linked = 0
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 14)))
+        context = rnd.choice(contexts)
+        start = rnd.randint(0, len(text))
+        end = rnd.randint(start, len(text))
+        want = _linked_reference(text, start, end, context)
+        assert names.linked_on_line(text, start, end, context) == want, (text, start, end, context)
+        linked += want is not None and "f=" in want
+    assert linked > 1000  # plenty of birth dates among them
+
+
+def test_taken_spans_answer_what_a_scan_answers() -> None:
+    """``names._Taken`` bisects where ``emit`` and ``_runs`` scanned every span taken."""
+    rnd = random.Random(5)
+    for _ in range(2000):
+        taken, spans = names._Taken(), []
+        for _ in range(rnd.randint(0, 25)):
+            start = rnd.randint(0, 60)
+            end = start + rnd.randint(0, 8)
+            want = any(s < end and start < e for s, e in spans)
+            assert taken.overlaps(start, end) == want, (spans, start, end)
+            inside = any(s <= start and end <= e for s, e in spans)
+            assert taken.covers(start, end) == inside, (spans, start, end)
+            if not want and end > start:
+                taken.add(start, end)
+                spans.append((start, end))
+
+
+def _row_cells_reference(context: str, line: str) -> tuple[str, list[str], list[str]]:
+    """``names.row_cells`` as it was: the header row split for every row."""
+    if not context:
+        return "", [], []
+    if names.CELL in context:
+        heads, cells = context.split(names.CELL), line.split(names.CELL)
+        return (names.CELL, heads[: len(cells)], cells) if len(cells) <= len(heads) else ("", [], [])
+    for sep, least in (("\t", 1), (";", 1), (",", 2)):
+        if context.count(sep) >= least:
+            heads, cells = context.split(sep), line.split(sep)
+            return (sep, heads, cells) if len(cells) == len(heads) else ("", [], [])
+    return "", [], []
+
+
+def _row_owners_reference(text: str, found: list, context: str) -> dict[int, str | None]:
+    """``names._row_owners`` as it was (each row's shares worked out for that row, its
+    cells re-joined one by one): what it links to each name it settles."""
+    by_line: dict[int, list] = {}
+    for f in found:
+        by_line.setdefault(text.rfind("\n", 0, f.start) + 1, []).append(f)
+    settled: dict[int, str | None] = {}
+    for lo, names_ in by_line.items():
+        hi = text.find("\n", lo)
+        hi = hi if hi >= 0 else len(text)
+        sep, heads, cells = _row_cells_reference(context, text[lo:hi])
+        if not heads or (len(names_) < 2 and sep == names.CELL):
+            continue
+        spans, pos = [], lo
+        for c in cells:
+            spans.append((pos, pos + len(c)))
+            pos += len(c) + len(sep)
+        name_cell: dict[int, int] = {}
+        for f in names_:
+            idx = next((i for i, (s, e) in enumerate(spans) if s <= f.start and f.end <= e), None)
+            if idx is None or idx in name_cell.values():
+                break
+            name_cell[id(f)] = idx
+        else:
+            owners = sorted(name_cell.values())
+            words = {i: names._head_words(heads[i]) for i in owners}
+            owner_of = {}
+            for j in range(len(cells)):
+                if j in owners:
+                    owner_of[j] = j
+                    continue
+                named = [i for i in owners if words[i] & names._head_words(heads[j])]
+                left = [i for i in owners if i < j]
+                owner_of[j] = named[0] if len(named) == 1 else (left[-1] if left else owners[0])
+            for f in names_:
+                mine = [j for j in range(len(cells)) if owner_of[j] == name_cell[id(f)]]
+                sub = names.CELL.join(cells[j] for j in mine)
+                offset = sum(len(cells[j]) + len(names.CELL) for j in mine if j < name_cell[id(f)])
+                start = offset + (f.start - spans[name_cell[id(f)]][0])
+                heads_mine = names.CELL.join(heads[j] for j in mine)
+                settled[id(f)] = names.linked_on_line(sub, start, start + f.end - f.start, heads_mine)
+    return settled
+
+
+def test_row_share_out_read_once_per_table_changes_nothing() -> None:
+    """``names._row_owners`` reads a table's header and its name columns' shares once,
+    gives a row's only name the whole row in one go, and skips one-name segments that
+    are no delimited row; it must link what the row-by-row share-out links."""
+    from pvscan.model import Finding
+
+    rnd = random.Random(11)
+    fnr = _test_fnr(rnd)
+    heads = ["Elev", "Fødd", "Føresett", "Telefon føresett", "Navn", "Fnr", "Konto", "E-post"]
+    values = ["Kari Nordmann", "Ola Hansen", "01.02.2010", fnr, "912 34 567", "kari@example.no", "x", ""]
+    shared = 0
+    for _ in range(3000):
+        sep = rnd.choice([names.CELL, ";", "\t", ",", " "])
+        width = rnd.randint(1, 6)
+        context = sep.join(rnd.choice(heads) for _ in range(width)) if rnd.random() < 0.9 else ""
+        rows = []
+        for _ in range(rnd.randint(1, 3)):
+            cells = [rnd.choice(values) for _ in range(width + rnd.choice([0, 0, 0, -1, 1]))]
+            rows.append(sep.join(cells))
+        text = "\n".join(rows)
+        found = []
+        for m in regex.finditer(r"Kari Nordmann|Ola Hansen", text):
+            if rnd.random() < 0.8:
+                found.append(Finding("navn", m.group(), location="x", start=m.start(), end=m.end()))
+        if rnd.random() < 0.1 and found:
+            found.append(Finding("navn", "y", location="x", start=found[0].start, end=found[0].end + 2))
+        want = _row_owners_reference(text, found, context)
+        settled = names._row_owners(text, found, context)
+        assert settled == set(want), (text, context)
+        assert {i: f.variant for f in found if (i := id(f)) in settled} == want, (text, context)
+        shared += sum(v is not None for v in want.values())
+    assert shared > 500  # many rows shared out, with something linked
+
+
+def test_latin1_has_no_digits_but_0_to_9() -> None:
+    """``names._only_ascii_digits`` passes Latin-1 lines without ``_OTHER_DIGIT``."""
+    latin1 = "".join(chr(c) for c in range(256))
+    assert names._OTHER_DIGIT.search(latin1) is None
+    assert regex.findall(r"\d", latin1) == list("0123456789")
+    assert not names._only_ascii_digits("Kari Nordmann ٣")
+    assert names._only_ascii_digits("Kari Nordmann – 3")
