@@ -11,7 +11,8 @@ that pdfminer can (its repair of broken xref tables differs).
 Per page (``side N``) the text layer is read; a page with almost no text (under 16
 visible characters) but with image objects is a scan and goes to OCR: rendered at the
 scan's own resolution (120-150 dpi, 150 when unknown) in grayscale (capped at ~40
-megapixels), one page at a time, through tesseract with ``nor`` (see ocr.py). Without OCR (``--no-ocr`` or no tesseract) such a page gives
+megapixels; a page that is nothing but one full-page image is read from that image
+instead, see :func:`scanned_page`), one page at a time, through tesseract with ``nor`` (see ocr.py). Without OCR (``--no-ocr`` or no tesseract) such a page gives
 ``Gap("side N", "unavailable: OCR ...")``; it is never skipped silently.
 
 Errors: a PDF that needs a user password is ``encrypted: password required``; one with
