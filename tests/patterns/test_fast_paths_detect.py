@@ -10,6 +10,7 @@ on the other detectors' fast paths does not touch it.)
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -22,22 +23,13 @@ from pvscan.patterns import identifiers as ids
 from pvscan.patterns import lexicon as lex
 
 
-def _candidates_reference(text: str) -> list[tuple[str, int, int]]:
-    """CANDIDATES run over every CLUSTERS match (the definition of the candidates)."""
-    out = []
-    pos = 0
-    for c in ids.CLUSTERS.finditer(text):
-        for m in ids.CANDIDATES.finditer(text, max(pos, c.start() - 4), min(len(text), c.end() + 2)):
-            out.append(("k425" if m.lastgroup == "ks" else m.lastgroup, *m.span()))
-            pos = m.end()
-    return out
-
-
 def _digits(rnd: random.Random, n: int) -> str:
     return "".join(rnd.choice("0123456789") for _ in range(n))
 
 
-def test_shaped_clusters_are_what_the_candidate_pattern_finds() -> None:
+def test_shaped_clusters_are_what_the_candidate_pattern_finds(
+    candidates_reference: Callable[[str], list[tuple[str, int, int]]],
+) -> None:
     """6-5 numbers, 3-2-3 and 2-2-2-2 phones with every separator (valid or not for the
     shape), after every prefix, and short clusters that span two rows."""
     rnd = random.Random(41)
@@ -86,7 +78,7 @@ def test_shaped_clusters_are_what_the_candidate_pattern_finds() -> None:
             parts.append(rnd.choice(before) + first + number[1:] + rnd.choice(after))
         text = rnd.choice(["", "Tlf ", "1,60\n"]) + rnd.choice(["", " ", ";"]).join(parts)
         got = ids.iter_candidates(text)
-        assert got == _candidates_reference(text), text
+        assert got == candidates_reference(text), text
         shaped += any(k in ("f65", "tel") for k, _s, _e in got)
     assert shaped > 6000
 
@@ -425,7 +417,9 @@ def test_icd_pass_with_its_start_gate_finds_what_it_found() -> None:
     assert codes > 2000
 
 
-def test_unspaced_iban_is_what_the_candidate_pattern_finds() -> None:
+def test_unspaced_iban_is_what_the_candidate_pattern_finds(
+    candidates_reference: Callable[[str], list[tuple[str, int, int]]],
+) -> None:
     rnd = random.Random(73)
     before = ["", " ", "x", "_", "Ø", "1", "+", "/", "-", "(", "\n", "konto:", "3"]
     prefix = ["NO", "no", "No", "nO", "N0", "O", "NOR", "SE"]
@@ -436,6 +430,6 @@ def test_unspaced_iban_is_what_the_candidate_pattern_finds() -> None:
         text = rnd.choice(before) + rnd.choice(prefix) + run + rnd.choice(after)
         text = rnd.choice(["", "Tlf 22 33 44 55 ", "010190 12345 "]) + text
         got = ids.iter_candidates(text)
-        assert got == _candidates_reference(text), text
+        assert got == candidates_reference(text), text
         ibans += any(k == "iban" for k, _s, _e in got)
     assert ibans > 2000
