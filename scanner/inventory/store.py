@@ -22,6 +22,7 @@ import contextlib
 import getpass
 import importlib
 import json
+import operator
 import os
 import socket
 import sys
@@ -85,6 +86,10 @@ class ItemRow(NamedTuple):
 
     def stamp(self) -> tuple[int, int, str]:
         return (self.size, self.mtime_ns, self.file_id)
+
+
+#: The first field of a row (a sort key).
+_first = operator.itemgetter(0)
 
 
 class Inventory(Marks, Queries, Views):
@@ -548,12 +553,16 @@ class Inventory(Marks, Queries, Views):
         of :meth:`findings_for`: ``(inner, type, value, masked, hash, location,
         confidence, variant, alt_type, count)`` (no named-row objects: the export reads
         every finding of the inventory)."""
-        return self.backend.plain_rows(
+        # In id order the item's index gives the rows as they lie (no sort in the
+        # database); a stable sort by inner item then makes the order (inner, id).
+        rows = self.backend.plain_rows(
             self.db,
             'SELECT "inner", type, value, masked, hash, location, confidence, variant, alt_type, count '
-            'FROM findings WHERE item_id=? ORDER BY "inner", id',
+            "FROM findings WHERE item_id=? ORDER BY id",
             (item_id,),
         )
+        rows.sort(key=_first)
+        return rows
 
     def problems_for(self, item_id: int) -> list[Any]:
         return list(self.db.execute("SELECT * FROM problems WHERE item_id=? ORDER BY id", (item_id,)))

@@ -19,13 +19,14 @@ from pvscan.util.paths import open_private
 def records(
     inv: Inventory, roots: list[str], reveal: bool, scan_id: int | None = None
 ) -> Iterator[dict[str, Any] | str]:
-    """The stream's records in order: a finding as its finished JSON line (built
-    by :func:`finding_line`), a problem or walk error as a dict."""
+    """The stream's records in order: an item's findings as their finished JSON lines
+    (one string, see :func:`finding_lines`), a problem or walk error as a dict."""
     for item in inv.items_in(roots):
         file = os.fsdecode(item["path"]) if item["source"] == "local" else item["display"]
         head = '{"file": ' + _enc(file)
-        for row in inv.export_rows(item["id"]):
-            yield finding_line(head, row, reveal)
+        rows = inv.export_rows(item["id"])
+        if rows:
+            yield finding_lines(head, rows, reveal)
         for p in inv.problems_for(item["id"]):
             rec: dict[str, Any] = {"file": file}
             if p["inner"]:
@@ -37,9 +38,21 @@ def records(
             yield {"file": w["display"], "type": "unscannable", "reason": w["reason"]}
 
 
-def finding_line(head: str, row: tuple[Any, ...], reveal: bool) -> str:
-    """One finding's JSON line from an :meth:`~pvscan.inventory.Inventory.export_rows`
-    row; ``head`` is ``{"file": <encoded path>``.
+def finding_lines(head: str, rows: list[tuple[Any, ...]], reveal: bool) -> str:
+    """The JSON lines of one item's findings (:meth:`~pvscan.inventory.Inventory.export_rows`
+    rows; ``head`` is ``{"file": <encoded path>``), joined by newlines: one string to
+    write and one UTF-8 check per item instead of per line."""
+    lines = [_finding_json(head, row, reveal) for row in rows]
+    block = "\n".join(lines)
+    try:
+        block.encode("utf-8")
+    except UnicodeEncodeError:
+        return "\n".join(map(_utf8_safe, lines))
+    return block
+
+
+def _finding_json(head: str, row: tuple[Any, ...], reveal: bool) -> str:
+    """One finding's JSON line, before the UTF-8 check of :func:`_utf8_safe`.
 
     Byte for byte what :func:`dumps` writes for the record ``{file, item?, type, value,
     hash, location, confidence, variant?, alt_type?, count?}``, put together from the
@@ -47,32 +60,26 @@ def finding_line(head: str, row: tuple[Any, ...], reveal: bool) -> str:
     writer's time (320,000 findings on the dev corpus)."""
     inner, type_, value, masked, hash_, location, confidence, variant, alt_type, count = row
     shown = value if reveal and value is not None else masked
-    # Each field is a str nearly always: encoded straight, the rest through _val (one
-    # Python call per field less; half the writer's time was these calls).
+    # Each field is a str nearly always: encoded straight, the rest through _val, and
+    # the line made by one f-string (a Python call per field and a new string per
+    # piece were most of the writer's time).
     enc = _enc
-    line = (
-        head
-        + (', "item": ' + (enc(inner) if inner.__class__ is str else _val(inner)) if inner else "")
-        + ', "type": '
-        + (enc(type_) if type_.__class__ is str else _val(type_))
-        + ', "value": '
-        + (enc(shown) if shown.__class__ is str else _val(shown))
-        + ', "hash": '
-        + (enc(hash_) if hash_.__class__ is str else _val(hash_))
-        + ', "location": '
-        + enc(location or "")
-        + ', "confidence": '
-        + (enc(confidence) if confidence.__class__ is str else _val(confidence))
-        + (', "variant": ' + (enc(variant) if variant.__class__ is str else _val(variant)) if variant else "")
-        + (
-            ', "alt_type": ' + (enc(alt_type) if alt_type.__class__ is str else _val(alt_type))
-            if alt_type
-            else ""
-        )
-        + (', "count": ' + _val(count) if count and count > 1 else "")
-        + "}"
+    item = ', "item": ' + (enc(inner) if inner.__class__ is str else _val(inner)) if inner else ""
+    var = ', "variant": ' + (enc(variant) if variant.__class__ is str else _val(variant)) if variant else ""
+    alt = (
+        ', "alt_type": ' + (enc(alt_type) if alt_type.__class__ is str else _val(alt_type))
+        if alt_type
+        else ""
     )
-    return _utf8_safe(line)
+    many = ', "count": ' + _val(count) if count and count > 1 else ""
+    return (
+        f'{head}{item}, "type": {enc(type_) if type_.__class__ is str else _val(type_)}'
+        f', "value": {enc(shown) if shown.__class__ is str else _val(shown)}'
+        f', "hash": {enc(hash_) if hash_.__class__ is str else _val(hash_)}'
+        f', "location": {enc(location or "")}'
+        f', "confidence": {enc(confidence) if confidence.__class__ is str else _val(confidence)}'
+        f"{var}{alt}{many}}}"
+    )
 
 
 def _plain(v: Any) -> str | None:
@@ -138,8 +145,12 @@ def write_jsonl(
 ) -> int:
     n = 0
     for rec in records(inv, roots, reveal, scan_id):
-        out.write((rec if rec.__class__ is str else dumps(rec)) + "\n")  # type: ignore[operator]
-        n += 1
+        if rec.__class__ is str:
+            out.write(rec + "\n")  # type: ignore[operator]
+            n += rec.count("\n") + 1  # type: ignore[union-attr] # (a JSON line holds no raw newline)
+        else:
+            out.write(dumps(rec) + "\n")  # type: ignore[arg-type]
+            n += 1
     out.write(
         dumps(
             {
