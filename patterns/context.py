@@ -326,22 +326,13 @@ def nearest_context(text: str, start: int, end: int) -> str | None:
 _DELIMS = ("\t", ";", "|", ",")
 
 
-#: The last header ``_header_columns`` split, and its answer.
-_last_columns: tuple[str, tuple[tuple[str, list[str]], ...]] = ("", ())
-
-
+@lru_cache(maxsize=1)
 def _header_columns(header: str) -> tuple[tuple[str, list[str]], ...]:
     """Each delimiter of ``_DELIMS`` that ``header`` holds, in that order, with the
     header split at it. Every row of a table asks about the same header (often the
     very same string), once per candidate and field: it is split once, and only the
     last header is kept (a long paragraph given as context must not pile up)."""
-    global _last_columns
-    last = _last_columns
-    if last[0] is header or last[0] == header:
-        return last[1]
-    found = tuple((d, header.split(d)) for d in _DELIMS if d in header)
-    _last_columns = (header, found)
-    return found
+    return tuple((d, header.split(d)) for d in _DELIMS if d in header)
 
 
 def column_of(text: str, start: int, header: str) -> str | None:

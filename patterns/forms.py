@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import NamedTuple
 
 import ahocorasick_rs as _ac
@@ -113,29 +114,22 @@ def _level(found: list[tuple[int, int, int]]) -> int:
     return 2 if any(i >= _BIRTH_TRIGGERS for i, _s, _e in found) else 1
 
 
-#: The last context ``triggered`` looked at, and its level.
-_last_context: tuple[str, int] = ("", 0)
+@lru_cache(maxsize=1)
+def _context_level(context: str) -> int:
+    """``_level`` of a segment context's trigger matches. Every row of a table has the
+    same context (its header): its level is kept from the row before."""
+    return _level(_TRIGGER_AC.find_matches_as_indexes(context.encode("latin-1", "replace")))
 
 
 def triggered(segment: Segment) -> int:
     """What labels may be in view: 2 a personal-number label, 1 only a birth-date
     label, 0 none (then only a birth date left by the previous segment matters).
 
-    The level is the higher of the text's and the context's. Every row of a table has
-    the same context (its header): its level is kept from the row before, and when it
-    already is 2 the row's text need not be searched."""
-    global _last_context
-    ctx = segment.context
-    level = 0
-    if ctx:
-        last = _last_context
-        if last[0] is ctx or last[0] == ctx:
-            level = last[1]
-        else:
-            level = _level(_TRIGGER_AC.find_matches_as_indexes(ctx.encode("latin-1", "replace")))
-            _last_context = (ctx, level)
-        if level == 2:
-            return 2
+    The level is the higher of the text's and the context's (:func:`_context_level`):
+    when the context's already is 2 the row's text need not be searched."""
+    level = _context_level(segment.context) if segment.context else 0
+    if level == 2:
+        return 2
     return max(level, _level(_TRIGGER_AC.find_matches_as_indexes(latin1(segment.text))))
 
 

@@ -29,6 +29,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 import regex
@@ -203,20 +204,13 @@ ICD_PHRASE = regex.compile(
 )
 ICD_PHRASE_REACH = 30
 
-#: The last segment context ``context_has_marker`` looked at, and its answer.
-_last_marker: tuple[str, bool] = ("", False)
 
-
+@lru_cache(maxsize=1)
 def context_has_marker(context: str) -> bool:
     """``ICD_MARKER.search(context)`` as a bool. Every row of a table has the same
-    context (its header): the answer is kept from the row before."""
-    global _last_marker
-    last = _last_marker
-    if last[0] is context or last[0] == context:
-        return last[1]
-    has = ICD_MARKER.search(context) is not None
-    _last_marker = (context, has)
-    return has
+    context (its header): the answer is kept from the row before (one entry, so a long
+    paragraph given as context does not pile up)."""
+    return ICD_MARKER.search(context) is not None
 
 
 FNR_SHAPE = regex.compile(r"(?<!\d)\d{6}[ \-]?\d{5}(?!\d)")
